@@ -1,0 +1,1 @@
+"""CĐS indicator warehouse."""

@@ -1,0 +1,62 @@
+-- Raw layer: what the sources delivered, personal data already removed or keyed-hashed.
+-- Idempotent; applied by `cds init-db` before every load.
+create schema if not exists raw;
+
+create table if not exists raw.load_audit (
+    load_id        bigint generated always as identity primary key,
+    source         text        not null,
+    file_name      text        not null,
+    file_sha256    text        not null,
+    rows_read      bigint,
+    rows_loaded    bigint,
+    rows_rejected  bigint,
+    started_at     timestamptz not null default now(),
+    finished_at    timestamptz,
+    -- running -> loaded -> published (quality gate passed) | quarantined (gate failed) ; failed on error
+    status         text        not null default 'running'
+        check (status in ('running', 'loaded', 'published', 'quarantined', 'failed')),
+    message        text
+);
+-- One successful load per file content and source: a re-run of the same file is recognised.
+create unique index if not exists load_audit_one_success_per_file
+    on raw.load_audit (source, file_sha256) where status in ('loaded', 'published', 'quarantined');
+
+create table if not exists raw.load_reject (
+    load_id     bigint  not null references raw.load_audit (load_id),
+    file_name   text    not null,
+    source_row  integer not null,     -- 1-based data row number (header is row 0)
+    column_name text    not null,
+    reason      text    not null,
+    primary key (load_id, source_row, column_name)
+);
+
+create table if not exists raw.portal_dossier (
+    load_id              bigint  not null references raw.load_audit (load_id),
+    source_row           integer not null,
+    dossier_code         text    not null,
+    procedure_code       text    not null,
+    procedure_name       text,
+    service_level        text,
+    province_code        text    not null,
+    unit_code            text    not null,
+    unit_name            text,
+    admin_level          text    not null,
+    channel              smallint,
+    received_at          timestamp not null,
+    due_at               timestamp,
+    finished_at          timestamp,
+    status               text    not null,
+    supplement_count     integer,
+    supplement_days      numeric,
+    fee_vnd              bigint,
+    online_payment       smallint,
+    components_digitized smallint,
+    electronic_result    smallint,
+    paper_result         smallint,
+    rating               text,
+    complaint            smallint,
+    updated_at           timestamp not null,
+    applicant_id_hash    text,
+    applicant_phone_hash text,
+    primary key (load_id, source_row)
+);
