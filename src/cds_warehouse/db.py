@@ -1,0 +1,21 @@
+"""Connections and the raw schema."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import psycopg
+
+from cds_warehouse.settings import warehouse_dsn
+
+
+def connect(dsn: str | None = None, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(dsn or warehouse_dsn(), **kwargs)
+
+
+def apply_raw_schema(conn: psycopg.Connection) -> None:
+    """Create the raw tables if missing. Idempotent; serialised so concurrent loaders do not race."""
+    ddl = files("cds_warehouse").joinpath("sql/raw_schema.sql").read_text(encoding="utf-8")
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('cds_warehouse.raw_schema'))")
+        conn.execute(ddl)

@@ -1,0 +1,346 @@
+"""Land a source file in the raw schema: streamed, typed, personal data removed, one audited batch.
+
+The file is parsed in blocks with pyarrow (vectorised; memory flat in the file's size), each block
+is cleaned column by column and streamed to PostgreSQL with COPY. Rows that fail a column's rule
+go to the rejects table with their row number, column and reason; the rest load. Everything runs
+in one transaction, so a crash leaves no partial batch, and a file whose content was loaded
+before (same sha256) is recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from cds_warehouse.db import apply_raw_schema, connect
+from cds_warehouse.sources import Column, SourceSpec, load_source
+from cds_warehouse.settings import pii_key
+
+log = logging.getLogger(__name__)
+
+BLOCK_BYTES = 16 << 20
+MALFORMED = "*"  # column name recorded for rows whose field count is wrong
+
+
+class LoadError(Exception):
+    """A file that cannot be loaded at all (not a row-level problem)."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    load_id: int
+    source: str
+    file_name: str
+    file_sha256: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    status: str  # 'loaded', or 'skipped' when the same content was loaded before
+    seconds: float
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None = None) -> LoadResult:
+    path = Path(path)
+    spec = load_source(source)
+    started = time.monotonic()
+    sha = file_sha256(path)
+    with connect(dsn) as conn:
+        apply_raw_schema(conn)
+        previous = conn.execute(
+            "select load_id, rows_read, rows_loaded, rows_rejected from raw.load_audit"
+            " where source = %s and file_sha256 = %s and status in ('loaded', 'published', 'quarantined')",
+            (spec.name, sha),
+        ).fetchone()
+        if previous:
+            log.info("%s: already loaded as load %s; skipped", path.name, previous[0])
+            return LoadResult(previous[0], spec.name, path.name, sha, *previous[1:], "skipped",
+                              time.monotonic() - started)
+        columns = _map_header(path, spec)
+        load_id = _open_audit(conn, spec.name, path.name, sha)
+        try:
+            with conn.transaction():
+                counts = _copy_file(conn, path, spec, columns, load_id)
+                conn.execute(
+                    "update raw.load_audit set rows_read = %s, rows_loaded = %s, rows_rejected = %s,"
+                    " status = 'loaded', finished_at = now() where load_id = %s",
+                    (*counts, load_id),
+                )
+        except Exception as exc:
+            conn.rollback()
+            conn.execute(
+                "update raw.load_audit set status = 'failed', finished_at = now(), message = %s"
+                " where load_id = %s",
+                (f"{type(exc).__name__}: {exc}"[:2000], load_id),
+            )
+            conn.commit()
+            raise
+    seconds = time.monotonic() - started
+    log.info("%s: load %s read %s, loaded %s, rejected %s rows in %.1f s",
+             path.name, load_id, *counts, seconds)
+    return LoadResult(load_id, spec.name, path.name, sha, *counts, "loaded", seconds)
+
+
+def _open_audit(conn: psycopg.Connection, source: str, file_name: str, sha: str) -> int:
+    """The audit row is committed at once so that a failed load stays visible."""
+    load_id = conn.execute(
+        "insert into raw.load_audit (source, file_name, file_sha256) values (%s, %s, %s) returning load_id",
+        (source, file_name, sha),
+    ).fetchone()[0]
+    conn.commit()
+    return load_id
+
+
+def _read_header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), None)
+    if not header:
+        raise LoadError(f"{path.name}: empty file, no header row")
+    return header
+
+
+def _map_header(path: Path, spec: SourceSpec) -> list[Column | None]:
+    """The spec column for each position of the file's header (None for columns we do not know)."""
+    header = _read_header(path)
+    mapped = [spec.column_for_header(h) for h in header]
+    names = [c.name for c in mapped if c]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise LoadError(f"{path.name}: row 0 (header): columns appear twice: {', '.join(duplicated)}")
+    missing = [c.header for c in spec.columns if c.required and c.name not in names]
+    if missing:
+        raise LoadError(f"{path.name}: row 0 (header): required columns missing: {', '.join(missing)}")
+    unknown = [h for h, c in zip(header, mapped, strict=True) if c is None]
+    if unknown:
+        log.warning("%s: columns not in the %s spec are ignored: %s", path.name, spec.name, unknown)
+    return mapped
+
+
+class _MalformedRowsFound(Exception):
+    pass
+
+
+def _copy_file(conn, path: Path, spec: SourceSpec, columns: list[Column | None], load_id: int):
+    """COPY the file's valid rows and its rejects; returns (read, loaded, rejected)."""
+    try:
+        with conn.transaction():  # savepoint: a second pass starts from a clean slate
+            return _copy_pass(conn, path, spec, columns, load_id, record_numbers=None)
+    except _MalformedRowsFound:
+        record_numbers, malformed = _scan_field_counts(path, len(columns))
+        return _copy_pass(conn, path, spec, columns, load_id, record_numbers, malformed)
+
+
+def _copy_pass(conn, path, spec, columns, load_id, record_numbers, malformed=()):
+    """One streaming pass. Without record_numbers, row n of the stream is data row n of the file;
+    a row with the wrong number of fields breaks that, so the pass stops and the caller rescans."""
+
+    malformed_seen = []
+
+    def on_malformed(row) -> str:
+        # Exceptions raised here are swallowed by pyarrow; answering "error" stops the read instead.
+        malformed_seen.append(row)
+        return "skip" if record_numbers is not None else "error"
+
+    try:
+        return _stream_rows(conn, path, spec, columns, load_id, record_numbers, malformed, on_malformed)
+    except pa.ArrowInvalid:
+        if malformed_seen and record_numbers is None:
+            raise _MalformedRowsFound from None
+        raise
+
+
+def _stream_rows(conn, path, spec, columns, load_id, record_numbers, malformed, on_malformed):
+    key = pii_key()
+    landed = spec.landed_columns
+    column_names = [c.name if c else f"_ignored_{i}" for i, c in enumerate(columns)]
+    present = {c.name for c in columns if c and c.lands}
+
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=column_names, skip_rows=1, block_size=BLOCK_BYTES),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_malformed),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=sorted(present),
+            column_types={name: pa.string() for name in present},
+            strings_can_be_null=False,
+        ),
+    )
+    copy_rows = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+        sql.SQL(spec.raw_table),
+        sql.SQL(", ").join(sql.Identifier(n) for n in ["load_id", "source_row", *[c.name for c in landed]]),
+    )
+    rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
+    rows_read = rows_loaded = 0
+    with conn.cursor() as cur, cur.copy(copy_rows) as copy:
+        for batch in reader:
+            n = batch.num_rows
+            if record_numbers is None:
+                row_numbers = np.arange(rows_read + 1, rows_read + n + 1, dtype=np.int64)
+            else:
+                row_numbers = record_numbers[rows_read : rows_read + n]
+            rows_read += n
+            table, batch_rejects = _clean_batch(batch, spec, present, key, row_numbers)
+            rejects.extend(batch_rejects)
+            if table.num_rows:
+                out = table.add_column(0, "load_id", pa.array(np.full(table.num_rows, load_id)))
+                buf = pa.BufferOutputStream()
+                pacsv.write_csv(out, buf, pacsv.WriteOptions(include_header=False))
+                copy.write(memoryview(buf.getvalue()))
+                rows_loaded += table.num_rows
+    _copy_rejects(conn, spec, load_id, path.name, rejects)
+    rows_read += len(malformed)
+    return rows_read, rows_loaded, rows_read - rows_loaded
+
+
+def _scan_field_counts(path: Path, expected: int):
+    """Data-row numbers of the well-formed records, and the malformed ones with their reason."""
+    good: list[int] = []
+    malformed: list[tuple[int, str]] = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        number = 0
+        for record in reader:
+            if not record:
+                continue  # blank line, skipped by the parser too
+            number += 1
+            if len(record) == expected:
+                good.append(number)
+            else:
+                malformed.append((number, f"expected {expected} fields, found {len(record)}"))
+    return np.array(good, dtype=np.int64), malformed
+
+
+def _copy_rejects(conn, spec: SourceSpec, load_id: int, file_name: str, rejects) -> None:
+    if not rejects:
+        return
+    stmt = sql.SQL("copy {} (load_id, file_name, source_row, column_name, reason) from stdin").format(
+        sql.SQL(spec.rejects_table)
+    )
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        for row, column, reason in rejects:
+            copy.write_row((load_id, file_name, int(row), column, reason))
+
+
+# --- cleaning -------------------------------------------------------------------------------------
+
+def _clean_batch(batch: pa.RecordBatch, spec: SourceSpec, present: set[str], key: bytes,
+                 row_numbers: np.ndarray) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+    n = batch.num_rows
+    row_bad = np.zeros(n, dtype=bool)
+    rejects: list[tuple[int, str, str]] = []
+    typed: dict[str, pa.Array] = {"source_row": pa.array(row_numbers)}
+    for col in spec.landed_columns:
+        text = _normalized_text(batch.column(col.name)) if col.name in present else pa.nulls(n, pa.string())
+        if col.pii == "hash":
+            typed[col.name] = keyed_hash(text, key)
+            continue
+        values, bad, reason = _convert(text, col, spec)
+        if col.required:
+            missing = pc.is_null(text).to_numpy(zero_copy_only=False)
+            for i in np.flatnonzero(missing):
+                rejects.append((row_numbers[i], col.name, "required value is missing"))
+            row_bad |= missing
+        if bad is not None and bad.any():
+            shown = text.to_pylist()
+            for i in np.flatnonzero(bad):
+                rejects.append((row_numbers[i], col.name, f"{shown[i]!r} {reason}"))
+            row_bad |= bad
+        typed[col.name] = values
+    table = pa.table(typed)
+    if row_bad.any():
+        table = table.filter(pa.array(~row_bad))
+    return table, rejects
+
+
+def _normalized_text(values: pa.Array) -> pa.Array:
+    """NFC, trimmed, blank as null: what a person reading the cell would take it to be."""
+    text = pc.utf8_trim_whitespace(pc.utf8_normalize(values, form="NFC"))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _convert(text: pa.Array, col: Column, spec: SourceSpec):
+    """(typed values, mask of present-but-invalid values, reason) for one column."""
+    present = pc.is_valid(text)
+    if col.type == "timestamp":
+        values = parse_vn_timestamp(text, spec.timestamp_formats)
+        reason = "is not a date dd/mm/yyyy [HH:MM[:SS]]"
+    elif col.type == "integer":
+        cleaned = pc.if_else(pc.match_substring_regex(text, r"^-?\d{1,3}(\.\d{3})+$"),
+                             pc.replace_substring(text, ".", ""), text)  # "3.000" is three thousand
+        ok = pc.match_substring_regex(cleaned, r"^-?\d{1,18}$")
+        values = pc.cast(pc.if_else(ok, cleaned, pa.scalar(None, pa.string())), pa.int64())
+        reason = "is not a whole number"
+    elif col.type == "numeric":
+        cleaned = pc.replace_substring(text, ",", ".")  # decimal comma
+        ok = pc.match_substring_regex(cleaned, r"^-?\d+(\.\d+)?$")
+        values = pc.cast(pc.if_else(ok, cleaned, pa.scalar(None, pa.string())), pa.float64())
+        reason = "is not a number"
+    else:
+        values, reason = text, ""
+    invalid = pc.and_(present, pc.is_null(values))
+    if col.accepted is not None:
+        accepted = pa.array([a for a in col.accepted if a != ""], type=values.type)
+        outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=accepted)))
+        invalid = pc.or_(invalid, outside)
+        reason = f"is not one of {[a for a in col.accepted if a != '']}"
+    if col.pattern is not None:
+        invalid = pc.or_(invalid, pc.and_(present, pc.invert(pc.match_substring_regex(text, col.pattern))))
+        reason = f"does not match {col.pattern}"
+    mask = pc.fill_null(invalid, False).to_numpy(zero_copy_only=False)
+    return values, mask, reason
+
+
+def parse_vn_timestamp(text: pa.Array, formats: tuple[str, ...]) -> pa.Array:
+    """dd/mm/yyyy with an optional time, as naive local time; impossible dates (31/02) are null."""
+    parsed = pc.coalesce(*[pc.strptime(text, format=f, unit="s", error_is_null=True) for f in formats])
+    # strptime rolls 31/02 over to 03/03; a date is valid only if day and month survive the parse.
+    parts = pc.extract_regex(pc.fill_null(text, ""), r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/")
+    day = pc.cast(pc.struct_field(parts, "d"), pa.int64())
+    month = pc.cast(pc.struct_field(parts, "m"), pa.int64())
+    intact = pc.and_(pc.equal(pc.day(parsed), day), pc.equal(pc.month(parsed), month))
+    return pc.if_else(pc.fill_null(intact, False), parsed, pa.scalar(None, parsed.type))
+
+
+def keyed_hash(values: pa.Array, key: bytes) -> pa.Array:
+    """Keyed BLAKE2b of the digits of an ID number or phone: joinable, not reversible without the key."""
+    digits = pc.replace_substring_regex(values, r"\D", "")
+    digits = pc.replace_substring_regex(digits, r"^84(\d{9})$", "0\\1")  # +84 912... == 0912...
+    blake = hashlib.blake2b
+    return pa.array(
+        [None if v is None or v == "" else blake(v.encode(), key=key[:64], digest_size=16).hexdigest()
+         for v in digits.to_pylist()],
+        type=pa.string(),
+    )
+
+
+def read_rejects_report(conn: psycopg.Connection, load_id: int, limit: int = 20) -> str:
+    """The first rejects of a load, one line each, as a person would want them in a log."""
+    rows = conn.execute(
+        "select file_name, source_row, column_name, reason from raw.load_reject"
+        " where load_id = %s order by source_row, column_name limit %s",
+        (load_id, limit),
+    ).fetchall()
+    out = io.StringIO()
+    for file_name, row, column, reason in rows:
+        out.write(f"{file_name}: row {row}, column {column}: {reason}\n")
+    return out.getvalue()

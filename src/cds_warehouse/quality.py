@@ -1,0 +1,177 @@
+"""Quality gates with Great Expectations (GX Core 1.x).
+
+Suites and checkpoints are declared in ``expectations/`` (YAML: expectation type, kwargs, severity).
+A checkpoint runs its suites on SQL queries against the warehouse; a failed *critical* expectation
+fails the gate, a failed *warning* is logged and kept in Data Docs. The GX file context lives in the
+state directory because it holds run results and the connection, neither of which belongs in git.
+
+``great_expectations`` takes seconds to import, so it is imported inside the functions only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from cds_warehouse.settings import EXPECTATIONS_DIR, STATE_DIR, warehouse_dsn
+
+log = logging.getLogger(__name__)
+GX_DIR = STATE_DIR / "gx"
+
+
+class QualityGateFailed(Exception):
+    """A critical expectation failed: the data must not be published."""
+
+
+@dataclass
+class Failure:
+    suite: str
+    expectation: str
+    column: str | None
+    severity: str
+    observed: object
+
+    def __str__(self) -> str:
+        on = f" on {self.column}" if self.column else ""
+        return f"[{self.severity}] {self.suite}: {self.expectation}{on} failed (observed: {self.observed})"
+
+
+@dataclass
+class GateResult:
+    checkpoint: str
+    evaluated: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    data_docs: Path | None = None
+
+    @property
+    def critical_failures(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity == "critical"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.critical_failures
+
+
+def _read_yaml(kind: str, name: str) -> dict:
+    return yaml.safe_load((EXPECTATIONS_DIR / kind / f"{name}.yml").read_text(encoding="utf-8"))
+
+
+def _fill(value, params: dict):
+    """Substitute run parameters ({load_id}, {load_day_after}) into strings of a declaration."""
+    if isinstance(value, str):
+        for key, param in params.items():  # not str.format: regexes hold braces too
+            value = value.replace("{" + key + "}", str(param))
+        return value
+    if isinstance(value, list):
+        return [_fill(v, params) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, params) for k, v in value.items()}
+    return value
+
+
+def _suite(gx, name: str, params: dict):
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    declared = _read_yaml("suites", name)
+    suite = gx.ExpectationSuite(name=declared["name"])
+    for exp in declared["expectations"]:
+        config = ExpectationConfiguration(
+            type=exp["type"],
+            kwargs=_fill(exp.get("kwargs", {}), params),
+            meta=exp.get("meta"),
+            severity=exp.get("severity", "critical"),
+        )
+        suite.add_expectation_configuration(config)
+    return suite
+
+
+def _sqlalchemy_url(dsn: str) -> str:
+    return dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+def run_checkpoint(name: str, dsn: str | None = None, **params) -> GateResult:
+    """Run a declared checkpoint; returns what failed. Does not raise: see ``enforce``."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time())
+    params = {"load_day_after": tomorrow.isoformat(), **params}
+    declared = _read_yaml("checkpoints", name)
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(GX_DIR))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # nightly logs, not a terminal
+    source = context.data_sources.add_or_update_postgres(
+        name="warehouse", connection_string=_sqlalchemy_url(dsn or warehouse_dsn())
+    )
+    definitions = []
+    for i, validation in enumerate(declared["validations"]):
+        suite = context.suites.add_or_update(_suite(gx, validation["suite"], params))
+        asset_name = f"{declared['name']}_{i}_{suite.name}"
+        if asset_name in source.get_asset_names():
+            source.delete_asset(asset_name)
+        asset = source.add_query_asset(name=asset_name, query=_fill(validation["query"], params))
+        batch = asset.add_batch_definition_whole_table("whole")
+        definitions.append(
+            context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=asset_name, data=batch, suite=suite)
+            )
+        )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=declared["name"],
+            validation_definitions=definitions,
+            actions=[UpdateDataDocsAction(name="update_data_docs")],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
+    run = checkpoint.run()
+    result = GateResult(checkpoint=declared["name"])
+    for suite_result in run.run_results.values():
+        suite_name = suite_result.suite_name
+        for r in suite_result.results:
+            result.evaluated += 1
+            if r.success:
+                continue
+            cfg = r.expectation_config
+            observed = (r.result or {}).get("observed_value", (r.result or {}).get("unexpected_count"))
+            if r.exception_info and r.exception_info.get("raised_exception"):
+                observed = r.exception_info.get("exception_message")
+            result.failures.append(
+                Failure(suite_name, cfg.type, cfg.kwargs.get("column"), str(cfg.severity.value), observed)
+            )
+    docs = GX_DIR / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    result.data_docs = docs if docs.exists() else None
+    for failure in result.failures:
+        (log.error if failure.severity == "critical" else log.warning)("%s", failure)
+    log.info("checkpoint %s: %s expectations, %s failed (%s critical)", result.checkpoint,
+             result.evaluated, len(result.failures), len(result.critical_failures))
+    return result
+
+
+def enforce(result: GateResult) -> GateResult:
+    if not result.passed:
+        lines = "\n".join(str(f) for f in result.critical_failures)
+        raise QualityGateFailed(f"checkpoint {result.checkpoint} failed:\n{lines}")
+    return result
+
+
+def gate_portal_batch(load_id: int, dsn: str | None = None) -> GateResult:
+    """Validate one raw batch; publish it if the critical expectations pass, else quarantine it."""
+    from cds_warehouse.db import connect
+
+    result = run_checkpoint("raw_portal_batch", dsn, load_id=int(load_id))
+    with connect(dsn) as conn:
+        conn.execute(
+            "update raw.load_audit set status = %s, message = %s where load_id = %s and status = 'loaded'",
+            (
+                "published" if result.passed else "quarantined",
+                None if result.passed else "; ".join(str(f) for f in result.critical_failures)[:2000],
+                load_id,
+            ),
+        )
+    return enforce(result)
