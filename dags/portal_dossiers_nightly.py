@@ -1,0 +1,70 @@
+"""Nightly: portal dossier exports -> raw (quality gate) -> dbt marts (quality gate).
+
+The logic lives in the cds_warehouse package; this file only wires it.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, chain, dag, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import LoadMode
+
+from cds_warehouse.orchestration import DBT_MANIFEST, dbt_executable
+from cds_warehouse.settings import DBT_PROJECT_DIR
+
+SOURCE = "portal_dossiers"
+MARTS = Asset("postgres://warehouse/marts/mart_target_attainment")
+
+
+@dag(
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Ho_Chi_Minh"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["portal", "dbt", "quality"],
+    doc_md=__doc__,
+)
+def portal_dossiers_nightly():
+    @task
+    def ingest() -> list[int]:
+        from cds_warehouse.orchestration import ingest_landing
+
+        return ingest_landing(SOURCE)
+
+    @task
+    def validate_raw(load_ids: list[int]) -> None:
+        from cds_warehouse.quality import gate_portal_batch
+
+        for load_id in load_ids:
+            gate_portal_batch(load_id)
+
+    transform = DbtTaskGroup(
+        group_id="dbt_build",
+        project_config=ProjectConfig(
+            DBT_PROJECT_DIR,
+            manifest_path=DBT_MANIFEST if DBT_MANIFEST.exists() else None,
+            install_dbt_deps=False,
+        ),
+        profile_config=ProfileConfig(
+            profile_name="cds_warehouse",
+            target_name="default",
+            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(dbt_executable_path=dbt_executable()),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS,
+            emit_datasets=False,
+        ),
+    )
+
+    @task(outlets=[MARTS])
+    def validate_marts() -> None:
+        from cds_warehouse.quality import enforce, run_checkpoint
+
+        enforce(run_checkpoint("marts"))
+
+    chain(validate_raw(ingest()), transform, validate_marts())
+
+
+portal_dossiers_nightly()

@@ -1,0 +1,53 @@
+"""What the Airflow DAGs call. Kept free of Airflow imports so it is tested without a scheduler."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from cds_warehouse.load import LoadResult, load_file
+from cds_warehouse.settings import DBT_PROJECT_DIR, STATE_DIR
+
+log = logging.getLogger(__name__)
+
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+def landing_dir(source: str) -> Path:
+    """Folder where a source's files are dropped: $CDS_LANDING_DIR/<source>/."""
+    root = Path(os.environ.get("CDS_LANDING_DIR", STATE_DIR / "landing"))
+    return root / source
+
+
+def ingest_landing(source: str) -> list[int]:
+    """Load every file waiting in the source's landing folder; returns the load ids to gate.
+
+    Files already loaded are recognised by content and skipped, so a re-run duplicates nothing.
+    A file that cannot be read at all fails the task after the others have been tried.
+    """
+    folder = landing_dir(source)
+    files = sorted(p for p in folder.glob("*.csv") if p.is_file())
+    log.info("%s: %s file(s) in %s", source, len(files), folder)
+    results: list[LoadResult] = []
+    errors: list[str] = []
+    for path in files:
+        try:
+            results.append(load_file(path, source))
+        except Exception as exc:  # keep going: one broken file must not hold back the others
+            log.error("%s: %s", path.name, exc)
+            errors.append(f"{path.name}: {exc}")
+    for r in results:
+        log.info("%s: load %s %s (read %s, loaded %s, rejected %s)", r.file_name, r.load_id, r.status,
+                 r.rows_read, r.rows_loaded, r.rows_rejected)
+    if errors:
+        raise RuntimeError("files that could not be loaded:\n" + "\n".join(errors))
+    return [r.load_id for r in results]
+
+
+def dbt_executable() -> str:
+    """The dbt next to the running Python (the project's venv), else whatever is on PATH."""
+    import sys
+
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"

@@ -1,0 +1,91 @@
+"""Shared fixtures: a real PostgreSQL database per test session, and export files written by hand."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_DB = "cds_test"
+os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".state" / "airflow"))
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ["CDS_PII_KEY"] = "test-key-not-a-secret"
+
+
+def _server_dsn() -> str:
+    if os.environ.get("WAREHOUSE_DSN"):
+        return os.environ["WAREHOUSE_DSN"]
+    subprocess.run([str(ROOT / "scripts" / "pg.sh"), "up"], check=True, capture_output=True)
+    return subprocess.run([str(ROOT / "scripts" / "pg.sh"), "dsn"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def dsn() -> str:
+    """A fresh database on the warehouse server; WAREHOUSE_DSN and PG* point at it for the session."""
+    from cds_warehouse.settings import libpq_env
+
+    server = _server_dsn()
+    base, _, _ = server.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"drop database if exists {TEST_DB} with (force)")
+        admin.execute(f"create database {TEST_DB}")
+    test_dsn = f"{base}/{TEST_DB}"
+    os.environ["WAREHOUSE_DSN"] = test_dsn
+    os.environ.update(libpq_env(test_dsn))
+    return test_dsn
+
+
+@pytest.fixture
+def conn(dsn):
+    from cds_warehouse.db import apply_raw_schema
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        apply_raw_schema(c)
+        c.execute("truncate raw.portal_dossier, raw.load_reject, raw.load_audit restart identity cascade")
+        yield c
+
+
+# --- export files -------------------------------------------------------------------------------
+
+def dossier(**overrides) -> dict[str, str]:
+    """One export row (by field name) that passes every rule; override what a test is about."""
+    row = {
+        "dossier_code": "H27.99-240105-0001", "procedure_code": "1.001193", "procedure_name": "Đăng ký khai sinh",
+        "service_level": "Toàn trình", "province_code": "27", "unit_code": "27.H01.X01",
+        "unit_name": "UBND phường Vũ Ninh", "admin_level": "Xã", "channel": "2",
+        "received_at": "05/01/2024 08:15:00", "due_at": "08/01/2024 17:00:00",
+        "finished_at": "08/01/2024 10:00:00", "status": "Đã trả kết quả", "supplement_count": "0",
+        "supplement_days": "0", "fee_vnd": "0", "online_payment": "0", "components_digitized": "1",
+        "electronic_result": "1", "paper_result": "0", "rating": "", "complaint": "0",
+        "updated_at": "08/01/2024 10:05:00", "applicant_name": "Nguyễn Thị Lan",
+        "applicant_id_hash": "027190001234", "applicant_phone_hash": "0912345678",
+        "applicant_address": "Số 5, phố Nguyễn Gia Thiều, TP Bắc Ninh", "summary": "Khai sinh cho cháu Trần Minh Anh",
+    }
+    row.update(overrides)
+    return row
+
+
+def write_export(path: Path, rows: list[dict[str, str]], *, bom: bool = True, headers: list[str] | None = None,
+                 extra_lines: list[str] = ()) -> Path:
+    from cds_warehouse.sources import load_source
+
+    spec = load_source("portal_dossiers")
+    names = [c.name for c in spec.columns]
+    headers = headers or spec.headers
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow([row.get(n, "") for n in names])
+        for line in extra_lines:
+            fh.write(line + "\r\n")
+    return path
