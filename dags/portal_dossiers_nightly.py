@@ -34,10 +34,9 @@ def portal_dossiers_nightly():
 
     @task
     def validate_raw(load_ids: list[int]) -> None:
-        from cds_warehouse.quality import gate_portal_batch
+        from cds_warehouse.quality import gate_batches
 
-        for load_id in load_ids:
-            gate_portal_batch(load_id)
+        gate_batches(load_ids)
 
     transform = DbtTaskGroup(
         group_id="dbt_build",

@@ -175,3 +175,15 @@ def gate_portal_batch(load_id: int, dsn: str | None = None) -> GateResult:
             ),
         )
     return enforce(result)
+
+
+def gate_batches(load_ids: list[int], dsn: str | None = None) -> None:
+    """Gate every new batch, then fail if any was quarantined (one bad file does not hide another)."""
+    failed = []
+    for load_id in load_ids:
+        try:
+            gate_portal_batch(load_id, dsn)
+        except QualityGateFailed as exc:
+            failed.append(f"load {load_id}: {exc}")
+    if failed:
+        raise QualityGateFailed("\n".join(failed))
