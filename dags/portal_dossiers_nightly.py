@@ -54,6 +54,8 @@ def portal_dossiers_nightly():
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS,
             emit_datasets=False,
+            # a relationships test between two models runs after both, not with the first one built
+            should_detach_multiple_parents_tests=True,
         ),
     )
 

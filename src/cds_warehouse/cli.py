@@ -27,7 +27,7 @@ def run_dag(dag_id: str = DAG_ID):
     """One real DAG run in this process (Airflow's dag.test), returning the DagRun."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"), include_examples=False)
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
     return bag.get_dag(dag_id).test()

@@ -6,7 +6,9 @@ import logging
 import os
 from pathlib import Path
 
+from cds_warehouse.db import connect
 from cds_warehouse.load import LoadResult, load_file
+from cds_warehouse.sources import load_source
 from cds_warehouse.settings import DBT_PROJECT_DIR, STATE_DIR
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,9 @@ def ingest_landing(source: str) -> list[int]:
     """Load every file waiting in the source's landing folder; returns the load ids to gate.
 
     Files already loaded are recognised by content and skipped, so a re-run duplicates nothing.
-    A file that cannot be read at all fails the task after the others have been tried.
+    Every batch of the source still awaiting its quality gate is returned, including one left
+    behind by a run that stopped between load and gate. A file that cannot be read at all fails
+    the task after the others have been tried.
     """
     folder = landing_dir(source)
     files = sorted(p for p in folder.glob("*.csv") if p.is_file())
@@ -42,7 +46,12 @@ def ingest_landing(source: str) -> list[int]:
                  r.rows_read, r.rows_loaded, r.rows_rejected)
     if errors:
         raise RuntimeError("files that could not be loaded:\n" + "\n".join(errors))
-    return [r.load_id for r in results]
+    with connect() as conn:
+        rows = conn.execute(
+            "select load_id from raw.load_audit where source = %s and status = 'loaded' order by load_id",
+            (load_source(source).name,),
+        ).fetchall()
+    return [r[0] for r in rows]
 
 
 def dbt_executable() -> str:

@@ -41,6 +41,15 @@ def warehouse_dsn() -> str:
     return f"postgresql://warehouse@127.0.0.1:{port_file.read_text().strip()}/warehouse"
 
 
+def is_local_cluster(dsn: str) -> bool:
+    """Whether the DSN points at the project-local cluster started by scripts/pg.sh."""
+    port_file = STATE_DIR / "pg.port"
+    if not port_file.exists():
+        return False
+    parts = urlsplit(dsn)
+    return parts.hostname in ("127.0.0.1", "localhost") and str(parts.port) == port_file.read_text().strip()
+
+
 def libpq_env(dsn: str) -> dict[str, str]:
     """PG* variables for tools that take them (dbt's profile, psql)."""
     parts = urlsplit(dsn)
@@ -64,7 +73,7 @@ def pii_key() -> bytes:
     key = os.environ.get("CDS_PII_KEY")
     if key:
         return key.encode()
-    if os.environ.get("WAREHOUSE_DSN") or os.environ.get(f"AIRFLOW_CONN_{AIRFLOW_CONN_ID.upper()}"):
+    if not is_local_cluster(warehouse_dsn()):
         raise RuntimeError("CDS_PII_KEY must be set when loading into a shared warehouse.")
     key_file = STATE_DIR / "pii.key"
     if not key_file.exists():
