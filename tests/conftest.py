@@ -24,8 +24,9 @@ def _server_dsn() -> str:
     if os.environ.get("WAREHOUSE_DSN"):
         return os.environ["WAREHOUSE_DSN"]
     subprocess.run([str(ROOT / "scripts" / "pg.sh"), "up"], check=True, capture_output=True)
-    return subprocess.run([str(ROOT / "scripts" / "pg.sh"), "dsn"], check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        [str(ROOT / "scripts" / "pg.sh"), "dsn"], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="session")
@@ -56,26 +57,51 @@ def conn(dsn):
 
 # --- export files -------------------------------------------------------------------------------
 
+
 def dossier(**overrides) -> dict[str, str]:
     """One export row (by field name) that passes every rule; override what a test is about."""
     row = {
-        "dossier_code": "H27.99-240105-0001", "procedure_code": "1.001193", "procedure_name": "Đăng ký khai sinh",
-        "service_level": "Toàn trình", "province_code": "27", "unit_code": "27.H01.X01",
-        "unit_name": "UBND phường Vũ Ninh", "admin_level": "Xã", "channel": "2",
-        "received_at": "05/01/2024 08:15:00", "due_at": "08/01/2024 17:00:00",
-        "finished_at": "08/01/2024 10:00:00", "status": "Đã trả kết quả", "supplement_count": "0",
-        "supplement_days": "0", "fee_vnd": "0", "online_payment": "0", "components_digitized": "1",
-        "electronic_result": "1", "paper_result": "0", "rating": "", "complaint": "0",
-        "updated_at": "08/01/2024 10:05:00", "applicant_name": "Nguyễn Thị Lan",
-        "applicant_id_hash": "027190001234", "applicant_phone_hash": "0912345678",
-        "applicant_address": "Số 5, phố Nguyễn Gia Thiều, TP Bắc Ninh", "summary": "Khai sinh cho cháu Trần Minh Anh",
+        "dossier_code": "H27.99-240105-0001",
+        "procedure_code": "1.001193",
+        "procedure_name": "Đăng ký khai sinh",
+        "service_level": "Toàn trình",
+        "province_code": "27",
+        "unit_code": "27.H01.X01",
+        "unit_name": "UBND phường Vũ Ninh",
+        "admin_level": "Xã",
+        "channel": "2",
+        "received_at": "05/01/2024 08:15:00",
+        "due_at": "08/01/2024 17:00:00",
+        "finished_at": "08/01/2024 10:00:00",
+        "status": "Đã trả kết quả",
+        "supplement_count": "0",
+        "supplement_days": "0",
+        "fee_vnd": "0",
+        "online_payment": "0",
+        "components_digitized": "1",
+        "electronic_result": "1",
+        "paper_result": "0",
+        "rating": "",
+        "complaint": "0",
+        "updated_at": "08/01/2024 10:05:00",
+        "applicant_name": "Nguyễn Thị Lan",
+        "applicant_id_hash": "027190001234",
+        "applicant_phone_hash": "0912345678",
+        "applicant_address": "Số 5, phố Nguyễn Gia Thiều, TP Bắc Ninh",
+        "summary": "Khai sinh cho cháu Trần Minh Anh",
     }
     row.update(overrides)
     return row
 
 
-def write_export(path: Path, rows: list[dict[str, str]], *, bom: bool = True, headers: list[str] | None = None,
-                 extra_lines: list[str] = ()) -> Path:
+def write_export(
+    path: Path,
+    rows: list[dict[str, str]],
+    *,
+    bom: bool = True,
+    headers: list[str] | None = None,
+    extra_lines: list[str] = (),
+) -> Path:
     from cds_warehouse.sources import load_source
 
     spec = load_source("portal_dossiers")

@@ -23,7 +23,10 @@ def test_dagbag_imports_without_errors():
     assert {"ingest", "validate_raw", "validate_marts"} <= ids
     assert any(t.startswith("dbt_build.mart_target_attainment") for t in ids)
     # the quality gate sits between ingestion and every dbt task
-    assert all(t.startswith("dbt_build.") for t in dag.get_task("validate_raw").get_flat_relative_ids())
+    downstream_of_gate = dag.get_task("validate_raw").get_flat_relative_ids(upstream=False)
+    dbt_tasks = {t for t in ids if t.startswith("dbt_build.")}
+    assert dbt_tasks and dbt_tasks <= downstream_of_gate
+    assert "validate_raw" in dag.get_task("dbt_build.targets.seed").get_flat_relative_ids(upstream=True)
 
 
 def _expected_rates(path: Path) -> dict[tuple[str, str], tuple[str, float]]:
@@ -77,13 +80,20 @@ def test_nightly_dag_builds_the_marts_and_a_rerun_duplicates_nothing(conn, landi
         assert (period, actual) == (month, rate)
         assert gap == pytest.approx(rate - targets[level], abs=0.006)
         assert status == ("achieved" if actual >= targets[level] else "below_target")
-    counts = conn.execute("select (select count(*) from raw.portal_dossier), (select count(*) from marts.fct_dossier),"
-                          " (select count(*) from raw.load_audit)").fetchone()
+    counts = conn.execute(
+        "select (select count(*) from raw.portal_dossier), (select count(*) from marts.fct_dossier),"
+        " (select count(*) from raw.load_audit)"
+    ).fetchone()
     assert counts[0] == counts[1] == 30_000 and counts[2] == 1
 
     assert "success" in str(run_dag(DAG_ID).state)
-    assert conn.execute("select (select count(*) from raw.portal_dossier), (select count(*) from marts.fct_dossier),"
-                        " (select count(*) from raw.load_audit)").fetchone() == counts
+    assert (
+        conn.execute(
+            "select (select count(*) from raw.portal_dossier), (select count(*) from marts.fct_dossier),"
+            " (select count(*) from raw.load_audit)"
+        ).fetchone()
+        == counts
+    )
     assert _attainment(conn) == rows
 
 
@@ -100,6 +110,7 @@ def test_a_batch_failing_the_gate_stops_the_run_before_the_marts(conn, landing):
     write_export(landing / "repeated.csv", [dossier(dossier_code="DUP"), dossier(dossier_code="DUP")])
     assert "failed" in str(run_dag(DAG_ID).state)
     assert conn.execute("select status from raw.load_audit where file_name = 'repeated.csv'").fetchone()[0] == (
-        "quarantined")
+        "quarantined"
+    )
     assert conn.execute("select count(*) from marts.fct_dossier where dossier_code = 'DUP'").fetchone()[0] == 0
     assert conn.execute("select count(*) from marts.fct_dossier").fetchone()[0] == built

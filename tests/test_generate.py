@@ -208,8 +208,13 @@ def test_dependent_columns(rows):
 def test_procedures_are_consistent(rows):
     by_code = {}
     for r in rows:
-        attributes = (r["procedure_name"], r["service_level"], r["fee_vnd"], r["paper_result"],
-                      r["admin_level"])
+        attributes = (
+            r["procedure_name"],
+            r["service_level"],
+            r["fee_vnd"],
+            r["paper_result"],
+            r["admin_level"],
+        )
         assert by_code.setdefault(r["procedure_code"], attributes) == attributes
         assert re.fullmatch(r"[12]\.\d{6}", r["procedure_code"])
     assert 40 <= len(by_code) <= 70
@@ -224,7 +229,8 @@ def test_personal_data_looks_real(rows):
         assert r["applicant_id_hash"] == "" or re.fullmatch(r"0\d{11}", r["applicant_id_hash"])
         assert r["applicant_phone_hash"] == "" or re.fullmatch(r"0[35789]\d{8}", r["applicant_phone_hash"])
         assert r["applicant_address"].endswith(
-            {"27": "tỉnh Bắc Ninh", "06": "tỉnh Bắc Kạn", "40": "tỉnh Nghệ An"}[r["province_code"]])
+            {"27": "tỉnh Bắc Ninh", "06": "tỉnh Bắc Kạn", "40": "tỉnh Nghệ An"}[r["province_code"]]
+        )
     with_name = sum(r["applicant_name"] in r["summary"] for r in rows)
     assert with_name / len(rows) > 0.4
     own_province = sum(r["applicant_id_hash"][1:3] == r["province_code"] for r in rows)

@@ -62,34 +62,50 @@ def test_same_file_twice_is_loaded_once(conn, tmp_path):
 
 def test_headers_in_nfd_without_bom_and_extra_columns_are_read(conn, tmp_path):
     spec = load_source("portal_dossiers")
-    nfd = [unicodedata.normalize("NFD", h).upper() if i % 2 else unicodedata.normalize("NFD", h)
-           for i, h in enumerate(spec.headers)]
-    path = write_export(tmp_path / "nfd.csv", [dossier(admin_level=unicodedata.normalize("NFD", "Xã"))],
-                        bom=False, headers=nfd)
+    nfd = [
+        unicodedata.normalize("NFD", h).upper() if i % 2 else unicodedata.normalize("NFD", h)
+        for i, h in enumerate(spec.headers)
+    ]
+    path = write_export(
+        tmp_path / "nfd.csv",
+        [dossier(admin_level=unicodedata.normalize("NFD", "Xã"))],
+        bom=False,
+        headers=nfd,
+    )
     result = load_file(path)
     assert result.rows_loaded == 1
     assert conn.execute("select admin_level from raw.portal_dossier").fetchone()[0] == "Xã"
 
 
 def test_rows_with_the_wrong_number_of_fields_are_rejected_by_row_number(conn, tmp_path):
-    path = write_export(tmp_path / "ragged.csv", [dossier(dossier_code="C1"), dossier(dossier_code="C2")],
-                        extra_lines=["C3,too,few,fields", ",".join(['"C4"'] + ['""'] * 27)])
+    path = write_export(
+        tmp_path / "ragged.csv",
+        [dossier(dossier_code="C1"), dossier(dossier_code="C2")],
+        extra_lines=["C3,too,few,fields", ",".join(['"C4"'] + ['""'] * 27)],
+    )
     result = load_file(path)
-    rejects = conn.execute("select source_row, column_name, reason from raw.load_reject "
-                           "where column_name = '*'").fetchall()
+    rejects = conn.execute(
+        "select source_row, column_name, reason from raw.load_reject where column_name = '*'"
+    ).fetchall()
     assert rejects == [(3, "*", "expected 28 fields, found 4")]
     assert result.rows_read == 4
     # C4 has the right shape but no data: rejected for its missing required values, by row 4.
     assert {r[0] for r in conn.execute("select source_row from raw.load_reject")} == {3, 4}
-    assert [r[0] for r in conn.execute("select dossier_code from raw.portal_dossier order by 1")] == ["C1", "C2"]
+    assert [r[0] for r in conn.execute("select dossier_code from raw.portal_dossier order by 1")] == [
+        "C1",
+        "C2",
+    ]
 
 
 def test_missing_required_column_is_a_clear_error(conn, tmp_path):
     spec = load_source("portal_dossiers")
     headers = [h if h != "Ngày tiếp nhận" else "Ngày nhận" for h in spec.headers]
     path = write_export(tmp_path / "renamed_header.csv", [dossier()], headers=headers)
-    with pytest.raises(LoadError, match=r"renamed_header.csv: row 0 \(header\): required columns missing: "
-                                        r"Ngày tiếp nhận"):
+    with pytest.raises(
+        LoadError,
+        match=r"renamed_header.csv: row 0 \(header\): required columns missing: "
+        r"Ngày tiếp nhận",
+    ):
         load_file(path)
     assert conn.execute("select count(*) from raw.load_audit").fetchone()[0] == 0
 
@@ -112,7 +128,9 @@ def test_a_crash_mid_load_leaves_no_partial_batch(conn, tmp_path, monkeypatch):
         load_file(path)
     assert conn.execute("select count(*) from raw.portal_dossier").fetchone()[0] == 0
     assert conn.execute("select status, message from raw.load_audit").fetchone() == (
-        "failed", "MemoryError: simulated crash")
+        "failed",
+        "MemoryError: simulated crash",
+    )
 
     monkeypatch.setattr(loader, "_clean_batch", real_clean)
     assert load_file(path).rows_loaded == 3000  # the re-run loads it, once
@@ -125,15 +143,24 @@ def test_personal_data_never_lands_in_clear_text(conn, tmp_path):
         "select table_schema, table_name, column_name from information_schema.columns "
         "where table_schema = 'raw' and data_type = 'text'"
     ).fetchall()
-    needles = ["027190001234", "190 001 234", "0912345678", "912 345 678", "Nguyễn Thị Lan",
-               "Nguyễn Gia Thiều", "Trần Minh Anh"]
+    needles = [
+        "027190001234",
+        "190 001 234",
+        "0912345678",
+        "912 345 678",
+        "Nguyễn Thị Lan",
+        "Nguyễn Gia Thiều",
+        "Trần Minh Anh",
+    ]
     for schema, table, column in text_columns:
         for needle in needles:
-            hits = conn.execute(f'select count(*) from {schema}.{table} where "{column}" like %s',
-                                (f"%{needle}%",)).fetchone()[0]
+            hits = conn.execute(
+                f'select count(*) from {schema}.{table} where "{column}" like %s', (f"%{needle}%",)
+            ).fetchone()[0]
             assert hits == 0, f"{needle!r} found in {schema}.{table}.{column}"
-    hashes = conn.execute("select applicant_id_hash, applicant_phone_hash from raw.portal_dossier "
-                          "order by dossier_code").fetchall()
+    hashes = conn.execute(
+        "select applicant_id_hash, applicant_phone_hash from raw.portal_dossier order by dossier_code"
+    ).fetchall()
     # Spacing and the +84 prefix do not change the hash: the same person joins across exports.
     assert hashes[0] == hashes[1]
     assert all(len(h) == 32 for pair in hashes for h in pair)

@@ -15,13 +15,18 @@ def _status(conn, load_id):
 
 def test_good_batch_is_published_and_bad_batches_are_quarantined(conn, tmp_path):
     good = load_file(write_export(tmp_path / "good.csv", [dossier(dossier_code=f"G{i}") for i in range(20)]))
-    repeated = load_file(write_export(tmp_path / "repeated.csv",
-                                      [dossier(dossier_code="R1"), dossier(dossier_code="R1", unit_code="x")]))
-    future = load_file(write_export(tmp_path / "future.csv",
-                                    [dossier(dossier_code="F1", received_at="05/01/2205 08:00:00")]))
-    mostly_bad = load_file(write_export(tmp_path / "mostly_bad.csv",
-                                        [dossier(dossier_code=f"M{i}", channel="7") for i in range(5)]
-                                        + [dossier(dossier_code="M9")]))
+    repeated = load_file(
+        write_export(tmp_path / "repeated.csv", [dossier(dossier_code="R1"), dossier(dossier_code="R1", unit_code="x")])
+    )
+    future = load_file(
+        write_export(tmp_path / "future.csv", [dossier(dossier_code="F1", received_at="05/01/2205 08:00:00")])
+    )
+    mostly_bad = load_file(
+        write_export(
+            tmp_path / "mostly_bad.csv",
+            [dossier(dossier_code=f"M{i}", channel="7") for i in range(5)] + [dossier(dossier_code="M9")],
+        )
+    )
 
     with pytest.raises(QualityGateFailed) as failure:
         gate_batches([good.load_id, repeated.load_id, future.load_id, mostly_bad.load_id])
@@ -39,8 +44,11 @@ def test_good_batch_is_published_and_bad_batches_are_quarantined(conn, tmp_path)
 
 def test_warnings_do_not_stop_a_batch(conn, tmp_path):
     # due before received breaks a warning-level expectation only
-    batch = load_file(write_export(tmp_path / "odd_due.csv",
-                                   [dossier(dossier_code="W1", due_at="01/01/2024 08:00:00"),
-                                    dossier(dossier_code="W2")]))
+    batch = load_file(
+        write_export(
+            tmp_path / "odd_due.csv",
+            [dossier(dossier_code="W1", due_at="01/01/2024 08:00:00"), dossier(dossier_code="W2")],
+        )
+    )
     gate_batches([batch.load_id])
     assert _status(conn, batch.load_id)[0] == "published"

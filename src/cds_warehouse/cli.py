@@ -82,9 +82,9 @@ def cmd_demo(args) -> None:
 Where to look next:
   psql:       psql "{dsn}"   (schemas raw, staging, intermediate, marts, reference)
   audit:      select * from raw.load_audit order by load_id;
-  Data Docs:  {GX_DIR / 'gx/uncommitted/data_docs/local_site/index.html'}
-  dbt docs:   PGPORT={env['PGPORT']} .venv/bin/dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
-              then open {DBT_PROJECT_DIR / 'target/index.html'}""")
+  Data Docs:  {GX_DIR / "gx/uncommitted/data_docs/local_site/index.html"}
+  dbt docs:   PGPORT={env["PGPORT"]} .venv/bin/dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
+              then open {DBT_PROJECT_DIR / "target/index.html"}""")
 
 
 def main(argv: list[str] | None = None) -> None:

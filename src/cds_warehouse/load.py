@@ -25,8 +25,8 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 
 from cds_warehouse.db import apply_raw_schema, connect
-from cds_warehouse.sources import Column, SourceSpec, load_source
 from cds_warehouse.settings import pii_key
+from cds_warehouse.sources import Column, SourceSpec, load_source
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,9 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
         ).fetchone()
         if previous:
             log.info("%s: already loaded as load %s; skipped", path.name, previous[0])
-            return LoadResult(previous[0], spec.name, path.name, sha, *previous[1:], "skipped",
-                              time.monotonic() - started)
+            return LoadResult(
+                previous[0], spec.name, path.name, sha, *previous[1:], "skipped", time.monotonic() - started
+            )
         columns = _map_header(path, spec)
         load_id = _open_audit(conn, spec.name, path.name, sha)
         try:
@@ -88,15 +89,13 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
         except Exception as exc:
             conn.rollback()
             conn.execute(
-                "update raw.load_audit set status = 'failed', finished_at = now(), message = %s"
-                " where load_id = %s",
+                "update raw.load_audit set status = 'failed', finished_at = now(), message = %s where load_id = %s",
                 (f"{type(exc).__name__}: {exc}"[:2000], load_id),
             )
             conn.commit()
             raise
     seconds = time.monotonic() - started
-    log.info("%s: load %s read %s, loaded %s, rejected %s rows in %.1f s",
-             path.name, load_id, *counts, seconds)
+    log.info("%s: load %s read %s, loaded %s, rejected %s rows in %.1f s", path.name, load_id, *counts, seconds)
     return LoadResult(load_id, spec.name, path.name, sha, *counts, "loaded", seconds)
 
 
@@ -243,8 +242,10 @@ def _copy_rejects(conn, spec: SourceSpec, load_id: int, file_name: str, rejects)
 
 # --- cleaning -------------------------------------------------------------------------------------
 
-def _clean_batch(batch: pa.RecordBatch, spec: SourceSpec, present: set[str], key: bytes,
-                 row_numbers: np.ndarray) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+
+def _clean_batch(
+    batch: pa.RecordBatch, spec: SourceSpec, present: set[str], key: bytes, row_numbers: np.ndarray
+) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     n = batch.num_rows
     row_bad = np.zeros(n, dtype=bool)
     rejects: list[tuple[int, str, str]] = []
@@ -285,8 +286,11 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
         values = parse_vn_timestamp(text, spec.timestamp_formats)
         reason = "is not a date dd/mm/yyyy [HH:MM[:SS]]"
     elif col.type == "integer":
-        cleaned = pc.if_else(pc.match_substring_regex(text, r"^-?\d{1,3}(\.\d{3})+$"),
-                             pc.replace_substring(text, ".", ""), text)  # "3.000" is three thousand
+        cleaned = pc.if_else(
+            pc.match_substring_regex(text, r"^-?\d{1,3}(\.\d{3})+$"),
+            pc.replace_substring(text, ".", ""),
+            text,
+        )  # "3.000" is three thousand
         ok = pc.match_substring_regex(cleaned, r"^-?\d{1,18}$")
         values = pc.cast(pc.if_else(ok, cleaned, pa.scalar(None, pa.string())), pa.int64())
         reason = "is not a whole number"
@@ -327,8 +331,10 @@ def keyed_hash(values: pa.Array, key: bytes) -> pa.Array:
     digits = pc.replace_substring_regex(digits, r"^84(\d{9})$", "0\\1")  # +84 912... == 0912...
     blake = hashlib.blake2b
     return pa.array(
-        [None if v is None or v == "" else blake(v.encode(), key=key[:64], digest_size=16).hexdigest()
-         for v in digits.to_pylist()],
+        [
+            None if v is None or v == "" else blake(v.encode(), key=key[:64], digest_size=16).hexdigest()
+            for v in digits.to_pylist()
+        ],
         type=pa.string(),
     )
 

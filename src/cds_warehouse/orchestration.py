@@ -8,8 +8,8 @@ from pathlib import Path
 
 from cds_warehouse.db import connect
 from cds_warehouse.load import LoadResult, load_file
-from cds_warehouse.sources import load_source
 from cds_warehouse.settings import DBT_PROJECT_DIR, STATE_DIR
+from cds_warehouse.sources import load_source
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,15 @@ def ingest_landing(source: str) -> list[int]:
             log.error("%s: %s", path.name, exc)
             errors.append(f"{path.name}: {exc}")
     for r in results:
-        log.info("%s: load %s %s (read %s, loaded %s, rejected %s)", r.file_name, r.load_id, r.status,
-                 r.rows_read, r.rows_loaded, r.rows_rejected)
+        log.info(
+            "%s: load %s %s (read %s, loaded %s, rejected %s)",
+            r.file_name,
+            r.load_id,
+            r.status,
+            r.rows_read,
+            r.rows_loaded,
+            r.rows_rejected,
+        )
     if errors:
         raise RuntimeError("files that could not be loaded:\n" + "\n".join(errors))
     with connect() as conn:

@@ -148,8 +148,13 @@ def run_checkpoint(name: str, dsn: str | None = None, **params) -> GateResult:
     result.data_docs = docs if docs.exists() else None
     for failure in result.failures:
         (log.error if failure.severity == "critical" else log.warning)("%s", failure)
-    log.info("checkpoint %s: %s expectations, %s failed (%s critical)", result.checkpoint,
-             result.evaluated, len(result.failures), len(result.critical_failures))
+    log.info(
+        "checkpoint %s: %s expectations, %s failed (%s critical)",
+        result.checkpoint,
+        result.evaluated,
+        len(result.failures),
+        len(result.critical_failures),
+    )
     return result
 
 

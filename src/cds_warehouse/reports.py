@@ -16,8 +16,16 @@ def attainment_table(conn: psycopg.Connection) -> str:
     rows = conn.execute(ATTAINMENT_SQL).fetchall()
     header = ("province", "level", "by", "target", "period", "actual %", "gap pp", "status")
     body = [
-        (r[0], r[1], str(r[2]), f"{r[3]} {r[4]:g}%", r[5] or "-",
-         "-" if r[6] is None else f"{r[6]:.2f}", "-" if r[7] is None else f"{r[7]:+.2f}", r[8])
+        (
+            r[0],
+            r[1],
+            str(r[2]),
+            f"{r[3]} {r[4]:g}%",
+            r[5] or "-",
+            "-" if r[6] is None else f"{r[6]:.2f}",
+            "-" if r[7] is None else f"{r[7]:+.2f}",
+            r[8],
+        )
         for r in rows
     ]
     return format_table(header, body)
@@ -25,7 +33,7 @@ def attainment_table(conn: psycopg.Connection) -> str:
 
 def format_table(header: tuple[str, ...], rows: list[tuple]) -> str:
     widths = [max(len(str(v)) for v in col) for col in zip(header, *rows, strict=True)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format(*header), line.format(*("-" * w for w in widths))]
     out += [line.format(*map(str, r)) for r in rows]
     return "\n".join(out)
