@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import ROOT, dossier, write_export
 
@@ -50,6 +51,24 @@ def _attainment(conn):
         "select province_code, admin_level, to_char(actual_period_start, 'YYYY-MM'), actual_value::float, gap::float,"
         " status from marts.mart_target_attainment where province_code = '27' order by admin_level"
     ).fetchall()
+
+
+def _assert_bi_role_reads_only_the_marts(conn):
+    conn.execute("drop role if exists bi_test_user")
+    conn.execute("create role bi_test_user login in role bi_reader")
+    with psycopg.connect(
+        host=conn.info.host, port=conn.info.port, dbname=conn.info.dbname, user="bi_test_user", autocommit=True
+    ) as bi:
+        assert bi.execute("select count(*) from marts.mart_target_attainment").fetchone()[0] > 0
+        for relation in (
+            "raw.portal_dossier",
+            "raw.load_audit",
+            "staging.stg_portal__dossiers",
+            "intermediate.int_dossier_versions_deduplicated",
+            "reference.targets",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                bi.execute(f"select 1 from {relation} limit 1")
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def cmd_load(args) -> None:
 
 def cmd_report(args) -> None:
     from cds_warehouse.db import connect
-    from cds_warehouse.reports import attainment_table
+    from cds_warehouse.summary import attainment_table
 
     with connect(export_warehouse_env()) as conn:
         print(attainment_table(conn))
@@ -59,7 +59,7 @@ def cmd_demo(args) -> None:
     from cds_warehouse.generate import generate_portal_export
     from cds_warehouse.orchestration import landing_dir
     from cds_warehouse.quality import GX_DIR
-    from cds_warehouse.reports import attainment_table, warehouse_counts
+    from cds_warehouse.summary import attainment_table, warehouse_counts
 
     dsn = export_warehouse_env()
     target = landing_dir("portal_dossiers") / DEMO_FILE

@@ -83,13 +83,13 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
                 counts = _copy_file(conn, path, spec, columns, load_id)
                 conn.execute(
                     "update raw.load_audit set rows_read = %s, rows_loaded = %s, rows_rejected = %s,"
-                    " status = 'loaded', finished_at = now() where load_id = %s",
+                    " status = 'loaded', finished_at = clock_timestamp() where load_id = %s",
                     (*counts, load_id),
                 )
         except Exception as exc:
             conn.rollback()
             conn.execute(
-                "update raw.load_audit set status = 'failed', finished_at = now(), message = %s where load_id = %s",
+                "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(), message = %s where load_id = %s",
                 (f"{type(exc).__name__}: {exc}"[:2000], load_id),
             )
             conn.commit()
