@@ -14,8 +14,14 @@ def connect(dsn: str | None = None, **kwargs) -> psycopg.Connection:
 
 
 def apply_raw_schema(conn: psycopg.Connection) -> None:
-    """Create the raw tables if missing. Idempotent; serialised so concurrent loaders do not race."""
-    ddl = files("cds_warehouse").joinpath("sql/raw_schema.sql").read_text(encoding="utf-8")
+    """Create the raw tables if missing: every ``sql/*.sql`` file in name order (one per source).
+
+    Idempotent; serialised so concurrent loaders do not race.
+    """
+    scripts = sorted(
+        (p for p in files("cds_warehouse").joinpath("sql").iterdir() if p.name.endswith(".sql")), key=lambda p: p.name
+    )
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('cds_warehouse.raw_schema'))")
-        conn.execute(ddl)
+        for script in scripts:
+            conn.execute(script.read_text(encoding="utf-8"))

@@ -1,5 +1,5 @@
 -- Raw layer: what the sources delivered, personal data already removed or keyed-hashed.
--- Idempotent; applied by `cds init-db` before every load.
+-- Idempotent; applied (with the other sql/*.sql files, in name order) before every load.
 create schema if not exists raw;
 
 create table if not exists raw.load_audit (
