@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_DB = "cds_test"
+TEST_DB = os.environ.get("CDS_TEST_DB", "cds_test")
 os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".state" / "airflow"))
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")

@@ -89,7 +89,8 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
         except Exception as exc:
             conn.rollback()
             conn.execute(
-                "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(), message = %s where load_id = %s",
+                "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(), message = %s"
+                " where load_id = %s",
                 (f"{type(exc).__name__}: {exc}"[:2000], load_id),
             )
             conn.commit()

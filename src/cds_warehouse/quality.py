@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import yaml
 from cds_warehouse.settings import EXPECTATIONS_DIR, STATE_DIR, warehouse_dsn
 
 log = logging.getLogger(__name__)
-GX_DIR = STATE_DIR / "gx"
+GX_DIR = Path(os.environ.get("CDS_GX_DIR", STATE_DIR / "gx"))
 
 
 class QualityGateFailed(Exception):
