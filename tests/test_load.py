@@ -114,7 +114,7 @@ def test_a_crash_mid_load_leaves_no_partial_batch(conn, tmp_path, monkeypatch):
     rows = [dossier(dossier_code=f"D{i:05d}") for i in range(3000)]
     path = write_export(tmp_path / "big.csv", rows)
     monkeypatch.setattr(loader, "BLOCK_BYTES", 64 << 10)  # many blocks, so some are copied before the crash
-    real_clean = loader._clean_batch
+    real_clean = loader.clean_batch
     calls = {"n": 0}
 
     def crash_on_third_block(*args, **kwargs):
@@ -123,7 +123,7 @@ def test_a_crash_mid_load_leaves_no_partial_batch(conn, tmp_path, monkeypatch):
             raise MemoryError("simulated crash")
         return real_clean(*args, **kwargs)
 
-    monkeypatch.setattr(loader, "_clean_batch", crash_on_third_block)
+    monkeypatch.setattr(loader, "clean_batch", crash_on_third_block)
     with pytest.raises(MemoryError):
         load_file(path)
     assert conn.execute("select count(*) from raw.portal_dossier").fetchone()[0] == 0
@@ -132,7 +132,7 @@ def test_a_crash_mid_load_leaves_no_partial_batch(conn, tmp_path, monkeypatch):
         "MemoryError: simulated crash",
     )
 
-    monkeypatch.setattr(loader, "_clean_batch", real_clean)
+    monkeypatch.setattr(loader, "clean_batch", real_clean)
     assert load_file(path).rows_loaded == 3000  # the re-run loads it, once
 
 

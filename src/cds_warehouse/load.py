@@ -170,7 +170,6 @@ def _copy_pass(conn, path, spec, columns, load_id, record_numbers, malformed=())
 
 def _stream_rows(conn, path, spec, columns, load_id, record_numbers, malformed, on_malformed):
     key = pii_key()
-    landed = spec.landed_columns
     column_names = [c.name if c else f"_ignored_{i}" for i, c in enumerate(columns)]
     present = {c.name for c in columns if c and c.lands}
 
@@ -184,13 +183,9 @@ def _stream_rows(conn, path, spec, columns, load_id, record_numbers, malformed, 
             strings_can_be_null=False,
         ),
     )
-    copy_rows = sql.SQL("copy {} ({}) from stdin (format csv)").format(
-        sql.SQL(spec.raw_table),
-        sql.SQL(", ").join(sql.Identifier(n) for n in ["load_id", "source_row", *[c.name for c in landed]]),
-    )
     rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
     rows_read = rows_loaded = 0
-    with conn.cursor() as cur, cur.copy(copy_rows) as copy:
+    with conn.cursor() as cur, cur.copy(copy_statement(spec)) as copy:
         for batch in reader:
             n = batch.num_rows
             if record_numbers is None:
@@ -198,17 +193,30 @@ def _stream_rows(conn, path, spec, columns, load_id, record_numbers, malformed, 
             else:
                 row_numbers = record_numbers[rows_read : rows_read + n]
             rows_read += n
-            table, batch_rejects = _clean_batch(batch, spec, present, key, row_numbers)
+            table, batch_rejects = clean_batch(batch, spec, present, key, row_numbers)
             rejects.extend(batch_rejects)
             if table.num_rows:
-                out = table.add_column(0, "load_id", pa.array(np.full(table.num_rows, load_id)))
-                buf = pa.BufferOutputStream()
-                pacsv.write_csv(out, buf, pacsv.WriteOptions(include_header=False))
-                copy.write(memoryview(buf.getvalue()))
+                copy.write(as_copy_csv(table, load_id))
                 rows_loaded += table.num_rows
-    _copy_rejects(conn, spec, load_id, path.name, rejects)
+    copy_rejects(conn, spec, load_id, path.name, rejects)
     rows_read += len(malformed)
     return rows_read, rows_loaded, rows_read - rows_loaded
+
+
+def copy_statement(spec: SourceSpec, table: str | None = None) -> sql.Composed:
+    """COPY into the source's raw table (or another table of the same shape) in CSV format."""
+    columns = ["load_id", "source_row", *[c.name for c in spec.landed_columns]]
+    return sql.SQL("copy {} ({}) from stdin (format csv)").format(
+        sql.SQL(table or spec.raw_table), sql.SQL(", ").join(sql.Identifier(n) for n in columns)
+    )
+
+
+def as_copy_csv(table: pa.Table, load_id: int) -> memoryview:
+    """A cleaned table (from clean_batch) as COPY input, prefixed with its load id."""
+    out = table.add_column(0, "load_id", pa.array(np.full(table.num_rows, load_id)))
+    buf = pa.BufferOutputStream()
+    pacsv.write_csv(out, buf, pacsv.WriteOptions(include_header=False))
+    return memoryview(buf.getvalue())
 
 
 def _scan_field_counts(path: Path, expected: int):
@@ -230,7 +238,7 @@ def _scan_field_counts(path: Path, expected: int):
     return np.array(good, dtype=np.int64), malformed
 
 
-def _copy_rejects(conn, spec: SourceSpec, load_id: int, file_name: str, rejects) -> None:
+def copy_rejects(conn, spec: SourceSpec, load_id: int, file_name: str, rejects) -> None:
     if not rejects:
         return
     stmt = sql.SQL("copy {} (load_id, file_name, source_row, column_name, reason) from stdin").format(
@@ -244,7 +252,7 @@ def _copy_rejects(conn, spec: SourceSpec, load_id: int, file_name: str, rejects)
 # --- cleaning -------------------------------------------------------------------------------------
 
 
-def _clean_batch(
+def clean_batch(
     batch: pa.RecordBatch, spec: SourceSpec, present: set[str], key: bytes, row_numbers: np.ndarray
 ) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     n = batch.num_rows
