@@ -164,3 +164,41 @@ def test_personal_data_never_lands_in_clear_text(conn, tmp_path):
     # Spacing and the +84 prefix do not change the hash: the same person joins across exports.
     assert hashes[0] == hashes[1]
     assert all(len(h) == 32 for pair in hashes for h in pair)
+
+
+def test_xlsx_export_with_title_rows_and_excel_dates(conn, tmp_path):
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    spec = load_source("portal_dossiers")
+    names = [c.name for c in spec.columns]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["BÁO CÁO HỒ SƠ TTHC"])  # title block above the header, as portal exports have
+    ws.append(["Từ ngày 01/01/2024 đến ngày 31/01/2024"])
+    ws.append([])
+    ws.append([unicodedata.normalize("NFD", h) for h in spec.headers])
+    good = dossier(dossier_code="X1")
+    cells = [good[n] for n in names]
+    cells[names.index("received_at")] = dt.datetime(2024, 1, 5, 8, 15)  # a real Excel date cell
+    cells[names.index("due_at")] = dt.date(2024, 1, 10)
+    cells[names.index("channel")] = 2  # a number cell
+    cells[names.index("fee_vnd")] = 50000.0
+    ws.append(cells)
+    ws.append([])  # blank row, skipped
+    bad = dossier(dossier_code="X2", received_at="32/01/2024")
+    ws.append([bad[n] for n in names])
+    path = tmp_path / "export.xlsx"
+    wb.save(path)
+
+    result = load_file(path)
+
+    assert (result.file_name, result.rows_read, result.rows_loaded, result.rows_rejected) == ("export.xlsx", 2, 1, 1)
+    assert conn.execute(
+        "select dossier_code, received_at::text, due_at::text, channel, fee_vnd from raw.portal_dossier"
+    ).fetchall() == [("X1", "2024-01-05 08:15:00", "2024-01-10 00:00:00", 2, 50000)]
+    assert conn.execute("select file_name, source_row, column_name from raw.load_reject").fetchall() == [
+        ("export.xlsx", 2, "received_at")
+    ]
+    assert load_file(path).status == "skipped"

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import logging
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from psycopg import sql
 from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import Column, SourceSpec, load_source
+from cds_warehouse.xlsx import xlsx_to_csv
 
 log = logging.getLogger(__name__)
 
@@ -76,28 +78,43 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
             return LoadResult(
                 previous[0], spec.name, path.name, sha, *previous[1:], "skipped", time.monotonic() - started
             )
-        columns = _map_header(path, spec)
-        load_id = _open_audit(conn, spec.name, path.name, sha)
-        try:
-            with conn.transaction():
-                counts = _copy_file(conn, path, spec, columns, load_id)
-                conn.execute(
-                    "update raw.load_audit set rows_read = %s, rows_loaded = %s, rows_rejected = %s,"
-                    " status = 'loaded', finished_at = clock_timestamp() where load_id = %s",
-                    (*counts, load_id),
-                )
-        except Exception as exc:
-            conn.rollback()
-            conn.execute(
-                "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(), message = %s"
-                " where load_id = %s",
-                (f"{type(exc).__name__}: {exc}"[:2000], load_id),
-            )
-            conn.commit()
-            raise
+        with tempfile.TemporaryDirectory() as tmp:
+            readable = _as_csv(path, spec, Path(tmp))
+            columns = _map_header(readable, spec, path.name)
+            load_id = _open_audit(conn, spec.name, path.name, sha)
+            counts = _load_into(conn, readable, spec, columns, load_id, path.name)
     seconds = time.monotonic() - started
     log.info("%s: load %s read %s, loaded %s, rejected %s rows in %.1f s", path.name, load_id, *counts, seconds)
     return LoadResult(load_id, spec.name, path.name, sha, *counts, "loaded", seconds)
+
+
+def _as_csv(path: Path, spec: SourceSpec, tmp: Path) -> Path:
+    """The file itself when it is CSV; an XLSX export converted to CSV first."""
+    if path.suffix.lower() == ".xlsx":
+        return xlsx_to_csv(path, tmp / (path.stem + ".csv"), spec)
+    return path
+
+
+def _load_into(conn, path: Path, spec: SourceSpec, columns, load_id: int, file_name: str):
+    """One transaction: all rows and rejects, or nothing (the audit row records the failure)."""
+    try:
+        with conn.transaction():
+            counts = _copy_file(conn, path, spec, columns, load_id, file_name)
+            conn.execute(
+                "update raw.load_audit set rows_read = %s, rows_loaded = %s, rows_rejected = %s,"
+                " status = 'loaded', finished_at = clock_timestamp() where load_id = %s",
+                (*counts, load_id),
+            )
+    except Exception as exc:
+        conn.rollback()
+        conn.execute(
+            "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(), message = %s"
+            " where load_id = %s",
+            (f"{type(exc).__name__}: {exc}"[:2000], load_id),
+        )
+        conn.commit()
+        raise
+    return counts
 
 
 def _open_audit(conn: psycopg.Connection, source: str, file_name: str, sha: str) -> int:
@@ -110,28 +127,28 @@ def _open_audit(conn: psycopg.Connection, source: str, file_name: str, sha: str)
     return load_id
 
 
-def _read_header(path: Path) -> list[str]:
+def _read_header(path: Path, file_name: str) -> list[str]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh), None)
     if not header:
-        raise LoadError(f"{path.name}: empty file, no header row")
+        raise LoadError(f"{file_name}: empty file, no header row")
     return header
 
 
-def _map_header(path: Path, spec: SourceSpec) -> list[Column | None]:
+def _map_header(path: Path, spec: SourceSpec, file_name: str) -> list[Column | None]:
     """The spec column for each position of the file's header (None for columns we do not know)."""
-    header = _read_header(path)
+    header = _read_header(path, file_name)
     mapped = [spec.column_for_header(h) for h in header]
     names = [c.name for c in mapped if c]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise LoadError(f"{path.name}: row 0 (header): columns appear twice: {', '.join(duplicated)}")
+        raise LoadError(f"{file_name}: row 0 (header): columns appear twice: {', '.join(duplicated)}")
     missing = [c.header for c in spec.columns if c.required and c.name not in names]
     if missing:
-        raise LoadError(f"{path.name}: row 0 (header): required columns missing: {', '.join(missing)}")
+        raise LoadError(f"{file_name}: row 0 (header): required columns missing: {', '.join(missing)}")
     unknown = [h for h, c in zip(header, mapped, strict=True) if c is None]
     if unknown:
-        log.warning("%s: columns not in the %s spec are ignored: %s", path.name, spec.name, unknown)
+        log.warning("%s: columns not in the %s spec are ignored: %s", file_name, spec.name, unknown)
     return mapped
 
 
@@ -139,17 +156,17 @@ class _MalformedRowsFound(Exception):
     pass
 
 
-def _copy_file(conn, path: Path, spec: SourceSpec, columns: list[Column | None], load_id: int):
+def _copy_file(conn, path: Path, spec: SourceSpec, columns: list[Column | None], load_id: int, file_name: str):
     """COPY the file's valid rows and its rejects; returns (read, loaded, rejected)."""
     try:
         with conn.transaction():  # savepoint: a second pass starts from a clean slate
-            return _copy_pass(conn, path, spec, columns, load_id, record_numbers=None)
+            return _copy_pass(conn, path, spec, columns, load_id, file_name, record_numbers=None)
     except _MalformedRowsFound:
         record_numbers, malformed = _scan_field_counts(path, len(columns))
-        return _copy_pass(conn, path, spec, columns, load_id, record_numbers, malformed)
+        return _copy_pass(conn, path, spec, columns, load_id, file_name, record_numbers, malformed)
 
 
-def _copy_pass(conn, path, spec, columns, load_id, record_numbers, malformed=()):
+def _copy_pass(conn, path, spec, columns, load_id, file_name, record_numbers, malformed=()):
     """One streaming pass. Without record_numbers, row n of the stream is data row n of the file;
     a row with the wrong number of fields breaks that, so the pass stops and the caller rescans."""
 
@@ -161,14 +178,14 @@ def _copy_pass(conn, path, spec, columns, load_id, record_numbers, malformed=())
         return "skip" if record_numbers is not None else "error"
 
     try:
-        return _stream_rows(conn, path, spec, columns, load_id, record_numbers, malformed, on_malformed)
+        return _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, malformed, on_malformed)
     except pa.ArrowInvalid:
         if malformed_seen and record_numbers is None:
             raise _MalformedRowsFound from None
         raise
 
 
-def _stream_rows(conn, path, spec, columns, load_id, record_numbers, malformed, on_malformed):
+def _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, malformed, on_malformed):
     key = pii_key()
     column_names = [c.name if c else f"_ignored_{i}" for i, c in enumerate(columns)]
     present = {c.name for c in columns if c and c.lands}
@@ -198,7 +215,7 @@ def _stream_rows(conn, path, spec, columns, load_id, record_numbers, malformed, 
             if table.num_rows:
                 copy.write(as_copy_csv(table, load_id))
                 rows_loaded += table.num_rows
-    copy_rejects(conn, spec, load_id, path.name, rejects)
+    copy_rejects(conn, spec, load_id, file_name, rejects)
     rows_read += len(malformed)
     return rows_read, rows_loaded, rows_read - rows_loaded
 

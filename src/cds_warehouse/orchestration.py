@@ -31,7 +31,8 @@ def ingest_landing(source: str) -> list[int]:
     the task after the others have been tried.
     """
     folder = landing_dir(source)
-    files = sorted(p for p in folder.glob("*.csv") if p.is_file())
+    exports = folder.iterdir() if folder.is_dir() else ()
+    files = sorted(p for p in exports if p.is_file() and p.suffix.lower() in (".csv", ".xlsx"))
     log.info("%s: %s file(s) in %s", source, len(files), folder)
     results: list[LoadResult] = []
     errors: list[str] = []
