@@ -23,6 +23,7 @@ help:
 	@echo "make test      run the whole test suite (real PostgreSQL, dbt and Airflow)"
 	@echo "make db-up     start the project-local PostgreSQL (skipped when WAREHOUSE_DSN is set)"
 	@echo "make db-down   stop it"
+	@echo "make bench     benchmark: 1M dossiers through ingestion and dbt (BENCH_ARGS=--ten-million)"
 	@echo "make lint      ruff and sqlfluff"
 	@echo "make clean     remove the local cluster, the venv's state and build output"
 
@@ -30,8 +31,9 @@ $(STATE)/bootstrap/bin/uv:
 	python3 -m venv $(STATE)/bootstrap
 	$(STATE)/bootstrap/bin/pip install --quiet uv
 
+# Bytecode is compiled at install: imports then cost the same with PYTHONDONTWRITEBYTECODE set.
 $(BIN)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --compile-bytecode
 	@touch $@
 
 venv: $(BIN)/.synced
@@ -62,6 +64,10 @@ test: db-up airflow-db dbt-parse
 
 test-fast: db-up airflow-db dbt-parse
 	$(BIN)/pytest -m "not slow"
+
+# Speed and memory, one run: `make bench` (1M dossiers), `make bench BENCH_ARGS=--ten-million`.
+bench: db-up dbt-parse
+	$(BIN)/python -m cds_warehouse.bench $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check src tests dags

@@ -49,7 +49,8 @@ def _expected_rates(path: Path) -> dict[tuple[str, str], tuple[str, float]]:
 def _attainment(conn):
     return conn.execute(
         "select province_code, admin_level, to_char(actual_period_start, 'YYYY-MM'), actual_value::float, gap::float,"
-        " status from marts.mart_target_attainment where province_code = '27' order by admin_level"
+        " status from marts.mart_target_attainment"
+        " where province_code = '27' and indicator_code = 'online_dossier_rate' order by admin_level"
     ).fetchall()
 
 

@@ -113,7 +113,7 @@ def test_missing_required_column_is_a_clear_error(conn, tmp_path):
 def test_a_crash_mid_load_leaves_no_partial_batch(conn, tmp_path, monkeypatch):
     rows = [dossier(dossier_code=f"D{i:05d}") for i in range(3000)]
     path = write_export(tmp_path / "big.csv", rows)
-    monkeypatch.setattr(loader, "BLOCK_BYTES", 64 << 10)  # many blocks, so some are copied before the crash
+    monkeypatch.setattr(loader, "CHUNK_BYTES", 64 << 10)  # many blocks, so some are copied before the crash
     real_clean = loader.clean_batch
     calls = {"n": 0}
 
@@ -202,3 +202,18 @@ def test_xlsx_export_with_title_rows_and_excel_dates(conn, tmp_path):
         ("export.xlsx", 2, "received_at")
     ]
     assert load_file(path).status == "skipped"
+
+
+@pytest.mark.parametrize("size", [7, 50, 333, 1 << 20])
+def test_record_chunks_never_split_a_quoted_newline(tmp_path, size):
+    import csv
+    import io
+
+    rows = [["Mã", "Trích yếu"]] + [[f"H{i}", f'dòng 1\ndòng "{i}",\r\n  tiếp'] for i in range(40)]
+    path = tmp_path / "quoted.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    pieces = list(loader.record_chunks(path, size))
+    parsed = [r for piece in pieces for r in csv.reader(io.StringIO(piece.decode(), newline=""))]
+    assert parsed == rows[1:]
+    assert size > path.stat().st_size or len(pieces) > 1

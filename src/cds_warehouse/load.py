@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import logging
+import queue
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +34,8 @@ from cds_warehouse.xlsx import xlsx_to_csv
 
 log = logging.getLogger(__name__)
 
-BLOCK_BYTES = 16 << 20
+CHUNK_BYTES = 32 << 20
+LOGGED_REJECTS = 10
 MALFORMED = "*"  # column name recorded for rows whose field count is wrong
 
 
@@ -190,20 +193,24 @@ def _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, 
     column_names = [c.name if c else f"_ignored_{i}" for i, c in enumerate(columns)]
     present = {c.name for c in columns if c and c.lands}
 
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=column_names, skip_rows=1, block_size=BLOCK_BYTES),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_malformed),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=sorted(present),
-            column_types={name: pa.string() for name in present},
-            strings_can_be_null=False,
-        ),
+    read_options = pacsv.ReadOptions(column_names=column_names)
+    parse_options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_malformed)
+    convert_options = pacsv.ConvertOptions(
+        include_columns=sorted(present),
+        column_types={name: pa.string() for name in present},
+        strings_can_be_null=False,
+    )
+    batches = (
+        batch
+        for piece in record_chunks(path, CHUNK_BYTES)
+        for batch in pacsv.read_csv(pa.py_buffer(piece), read_options, parse_options, convert_options)
+        .combine_chunks()
+        .to_batches()
     )
     rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
     rows_read = rows_loaded = 0
-    with conn.cursor() as cur, cur.copy(copy_statement(spec)) as copy:
-        for batch in reader:
+    with conn.cursor() as cur, cur.copy(copy_statement(spec)) as copy, _BackgroundSender(copy) as send:
+        for batch in batches:
             n = batch.num_rows
             if record_numbers is None:
                 row_numbers = np.arange(rows_read + 1, rows_read + n + 1, dtype=np.int64)
@@ -213,11 +220,101 @@ def _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, 
             table, batch_rejects = clean_batch(batch, spec, present, key, row_numbers)
             rejects.extend(batch_rejects)
             if table.num_rows:
-                copy.write(as_copy_csv(table, load_id))
+                send(as_copy_csv(table, load_id))
                 rows_loaded += table.num_rows
     copy_rejects(conn, spec, load_id, file_name, rejects)
+    for row, column, reason in sorted(rejects)[:LOGGED_REJECTS]:
+        log.warning("%s: row %s, column %s: %s", file_name, row, column, reason)
+    if len(rejects) > LOGGED_REJECTS:
+        log.warning(
+            "%s: %s more rejects in %s (load %s)", file_name, len(rejects) - LOGGED_REJECTS, spec.rejects_table, load_id
+        )
     rows_read += len(malformed)
     return rows_read, rows_loaded, rows_read - rows_loaded
+
+
+def record_chunks(path: Path, size: int) -> Iterator[bytes]:
+    """The file's data rows in pieces of about ``size`` bytes, each ending on a record boundary.
+
+    pyarrow's own streaming reader reads ahead without bound (the whole file, in practice), so the
+    file is cut here and each piece parsed on its own: memory stays flat in the file's size.
+    A newline ends a record when the quotes before it are balanced (CSV escapes a quote by doubling
+    it, which keeps the parity), so pieces never split a quoted value that holds a newline.
+    """
+    with path.open("rb") as fh:
+        pending = b""
+        header_done = False
+        while True:
+            block = fh.read(size)
+            data = pending + block
+            if not header_done:
+                end = _last_record_end(data, first=True)
+                if end < 0 and block:
+                    pending = data
+                    continue
+                data = data[end + 1 :] if end >= 0 else b""
+                header_done = True
+            if not block:
+                if data.strip():
+                    yield data
+                return
+            end = _last_record_end(data)
+            if end < 0:
+                pending = data
+                continue
+            yield data[: end + 1]
+            pending = data[end + 1 :]
+
+
+def _last_record_end(data: bytes, first: bool = False) -> int:
+    """Offset of the last (or, with first, the first) newline outside quotes; -1 if none."""
+    if first:
+        pos = data.find(b"\n")
+        while pos >= 0 and data.count(b'"', 0, pos) % 2:
+            pos = data.find(b"\n", pos + 1)
+        return pos
+    quotes = data.count(b'"')
+    pos = len(data)
+    while (pos := data.rfind(b"\n", 0, pos)) >= 0:
+        if (quotes - data.count(b'"', pos)) % 2 == 0:
+            return pos
+    return -1
+
+
+class _BackgroundSender:
+    """Sends COPY blocks from a thread while the caller cleans the next block, so client and server
+    work at the same time; the queue is short so memory stays flat however large the file."""
+
+    _DONE = object()
+
+    def __init__(self, copy, depth: int = 2):
+        self._copy = copy
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="copy-sender", daemon=True)
+
+    def _run(self) -> None:
+        while (block := self._queue.get()) is not self._DONE:
+            if self._error is None:
+                try:
+                    self._copy.write(block)
+                except BaseException as exc:  # surfaced in the caller's thread
+                    self._error = exc
+
+    def __call__(self, block) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(block)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._queue.put(self._DONE)
+        self._thread.join()
+        if self._error is not None and exc_info[0] is None:
+            raise self._error
 
 
 def copy_statement(spec: SourceSpec, table: str | None = None) -> sql.Composed:
@@ -301,8 +398,21 @@ def clean_batch(
 
 def _normalized_text(values: pa.Array) -> pa.Array:
     """NFC, trimmed, blank as null: what a person reading the cell would take it to be."""
-    text = pc.utf8_trim_whitespace(pc.utf8_normalize(values, form="NFC"))
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    text = pc.utf8_trim_whitespace(_nfc(values))
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _nfc(values: pa.Array) -> pa.Array:
+    """NFC normalisation is costly; ASCII needs none, and repeated values (names of units and
+    procedures) are normalised once each through their dictionary."""
+    if pc.all(pc.string_is_ascii(values)).as_py() is not False:
+        return values
+    encoded = values.dictionary_encode()
+    if len(encoded.dictionary) > len(values) // 2:
+        return pc.utf8_normalize(values, form="NFC")
+    return pc.take(pc.utf8_normalize(encoded.dictionary, form="NFC"), encoded.indices)
 
 
 def _convert(text: pa.Array, col: Column, spec: SourceSpec):
@@ -311,6 +421,8 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
     if col.type == "timestamp":
         values = parse_vn_timestamp(text, spec.timestamp_formats)
         reason = "is not a date dd/mm/yyyy [HH:MM[:SS]]"
+    elif col.type == "integer" and (fast := _try_cast(text, pa.int64())) is not None:
+        values, reason = fast, "is not a whole number"
     elif col.type == "integer":
         cleaned = pc.if_else(
             pc.match_substring_regex(text, r"^-?\d{1,3}(\.\d{3})+$"),
@@ -342,8 +454,17 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
 
 def parse_vn_timestamp(text: pa.Array, formats: tuple[str, ...]) -> pa.Array:
     """dd/mm/yyyy with an optional time, as naive local time; impossible dates (31/02) are null."""
-    parsed = pc.coalesce(*[pc.strptime(text, format=f, unit="s", error_is_null=True) for f in formats])
-    # strptime rolls 31/02 over to 03/03; a date is valid only if day and month survive the parse.
+    present = pc.sum(pc.is_valid(text)).as_py() or 0
+    parsed = pc.strptime(text, format=formats[0], unit="s", error_is_null=True)
+    for fmt in formats[1:]:
+        if (pc.sum(pc.is_valid(parsed)).as_py() or 0) == present:
+            break  # every value read with the formats so far: skip the costlier fallbacks
+        parsed = pc.coalesce(parsed, pc.strptime(text, format=fmt, unit="s", error_is_null=True))
+    # strptime rolls 31/02 over to 03/03. A rolled-over date always lands on day 1-3, so only
+    # those rows need the check that day and month survived the parse.
+    suspect = pc.fill_null(pc.less_equal(pc.day(parsed), 3), False)
+    if not pc.any(suspect).as_py():
+        return parsed
     parts = pc.extract_regex(pc.fill_null(text, ""), r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/")
     day = pc.cast(pc.struct_field(parts, "d"), pa.int64())
     month = pc.cast(pc.struct_field(parts, "m"), pa.int64())
@@ -351,28 +472,23 @@ def parse_vn_timestamp(text: pa.Array, formats: tuple[str, ...]) -> pa.Array:
     return pc.if_else(pc.fill_null(intact, False), parsed, pa.scalar(None, parsed.type))
 
 
+def _try_cast(text: pa.Array, to: pa.DataType) -> pa.Array | None:
+    """The plain case, cast in one go; None when some value needs the slower, forgiving path."""
+    try:
+        return pc.cast(text, to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 def keyed_hash(values: pa.Array, key: bytes) -> pa.Array:
     """Keyed BLAKE2b of the digits of an ID number or phone: joinable, not reversible without the key."""
     digits = pc.replace_substring_regex(values, r"\D", "")
     digits = pc.replace_substring_regex(digits, r"^84(\d{9})$", "0\\1")  # +84 912... == 0912...
-    blake = hashlib.blake2b
-    return pa.array(
-        [
-            None if v is None or v == "" else blake(v.encode(), key=key[:64], digest_size=16).hexdigest()
-            for v in digits.to_pylist()
-        ],
-        type=pa.string(),
-    )
+    keyed = hashlib.blake2b(key=key[:64], digest_size=16)
 
+    def digest(value: str) -> str:
+        h = keyed.copy()  # copying the keyed state skips re-absorbing the key for every value
+        h.update(value.encode())
+        return h.hexdigest()
 
-def read_rejects_report(conn: psycopg.Connection, load_id: int, limit: int = 20) -> str:
-    """The first rejects of a load, one line each, as a person would want them in a log."""
-    rows = conn.execute(
-        "select file_name, source_row, column_name, reason from raw.load_reject"
-        " where load_id = %s order by source_row, column_name limit %s",
-        (load_id, limit),
-    ).fetchall()
-    out = io.StringIO()
-    for file_name, row, column, reason in rows:
-        out.write(f"{file_name}: row {row}, column {column}: {reason}\n")
-    return out.getvalue()
+    return pa.array([digest(v) if v else None for v in digits.to_pylist()], type=pa.string())

@@ -5,30 +5,34 @@ from __future__ import annotations
 import psycopg
 
 ATTAINMENT_SQL = """
-select province_name, admin_level, deadline_year, comparator, target_value,
+select province_name, indicator_code, admin_level, deadline_year, comparator, target_value,
        to_char(actual_period_start, 'MM/YYYY') as period, actual_value, gap, status
 from marts.mart_target_attainment
-order by province_code, deadline_year, admin_level
+where status <> 'no_data'
+order by province_code, indicator_code, deadline_year, admin_level
 """
 
 
 def attainment_table(conn: psycopg.Connection) -> str:
+    """Targets that have an actual value; the others are counted in one line."""
     rows = conn.execute(ATTAINMENT_SQL).fetchall()
-    header = ("province", "level", "by", "target", "period", "actual %", "gap pp", "status")
+    waiting = conn.execute("select count(*) from marts.mart_target_attainment where status = 'no_data'").fetchone()[0]
+    header = ("province", "indicator", "level", "by", "target", "period", "actual", "gap", "status")
     body = [
         (
             r[0],
             r[1],
-            str(r[2]),
-            f"{r[3]} {r[4]:g}%",
-            r[5] or "-",
-            "-" if r[6] is None else f"{r[6]:.2f}",
-            "-" if r[7] is None else f"{r[7]:+.2f}",
-            r[8],
+            r[2],
+            str(r[3]),
+            f"{r[4]} {r[5]:g}",
+            r[6] or "-",
+            "-" if r[7] is None else f"{r[7]:.2f}",
+            "-" if r[8] is None else f"{r[8]:+.2f}",
+            r[9],
         )
         for r in rows
     ]
-    return format_table(header, body)
+    return format_table(header, body) + f"\n({waiting} more targets have no data yet)"
 
 
 def format_table(header: tuple[str, ...], rows: list[tuple]) -> str:

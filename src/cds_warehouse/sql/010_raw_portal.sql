@@ -30,8 +30,11 @@ create table if not exists raw.load_reject (
     primary key (load_id, source_row, column_name)
 );
 
+-- Append-only, one row per delivered dossier version. No primary key or foreign key: each would
+-- cost an index probe or a trigger per row of multi-million-row COPYs; (load_id, source_row) is
+-- unique by construction, and rows whose load is not published in the audit never reach the models.
 create table if not exists raw.portal_dossier (
-    load_id              bigint  not null references raw.load_audit (load_id),
+    load_id              bigint  not null,
     source_row           integer not null,
     dossier_code         text    not null,
     procedure_code       text    not null,
@@ -57,6 +60,7 @@ create table if not exists raw.portal_dossier (
     complaint            smallint,
     updated_at           timestamp not null,
     applicant_id_hash    text,
-    applicant_phone_hash text,
-    primary key (load_id, source_row)
+    applicant_phone_hash text
 );
+-- Batches are appended in load_id order, so a BRIN index finds one batch at almost no upkeep.
+create index if not exists portal_dossier_load_id on raw.portal_dossier using brin (load_id);

@@ -59,6 +59,10 @@ compared as (
             when '<=' then latest_province_rates.value <= targets.target_value
             when '<' then latest_province_rates.value < targets.target_value
             when '=' then latest_province_rates.value = targets.target_value
+            -- "khoảng" (about): within 5% of the target value
+            when '≈'
+                then abs(latest_province_rates.value - targets.target_value)
+                    <= 0.05 * abs(targets.target_value)
         end as is_met
     from targets
     left join latest_province_rates

@@ -1,0 +1,179 @@
+"""`make bench`: how fast and how lean the portal pipeline is, measured in one run.
+
+Stages, each in its own process so its peak RSS is its own (os.wait4):
+  generate    the synthetic export of N dossiers (not part of the pipeline; for reference)
+  psql_copy   `psql \\copy` of the same file into an all-text table: the physical limit here
+  file_load   the project's file ingestion (parse, type, hash personal data, COPY, audit)
+  api_load    the API ingestion through the local portal server (when the extract package exists)
+  dbt_full    `dbt build --full-refresh` of the whole project
+  dbt_nightly one day of new dossiers (~0.3% of N) loaded, then the nightly `dbt build`
+Results are printed and written as JSON (default .state/bench/bench.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+from cds_warehouse.settings import DBT_PROJECT_DIR, STATE_DIR, libpq_env, warehouse_dsn
+
+BENCH_DB = "cds_bench"
+DAY_SHARE = 0.003
+
+
+def _run(name: str, argv: list[str], env: dict | None = None) -> dict:
+    """Run one stage in a child process; wall time and the child's own peak RSS."""
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        sys.stderr.write(output.decode(errors="replace")[-5000:])
+        raise SystemExit(f"bench stage {name} failed (exit {proc.returncode})")
+    return {"stage": name, "seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def _bench_dsn() -> str:
+    base, _, _ = warehouse_dsn().rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"drop database if exists {BENCH_DB} with (force)")
+        admin.execute(f"create database {BENCH_DB}")
+    return f"{base}/{BENCH_DB}"
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def _day_of_changes(path: Path, rows: int, seed: int) -> Path:
+    """New dossiers of the last day of the period, with codes of their own."""
+    from cds_warehouse.generate import generate_portal_export
+
+    raw = path.with_suffix(".raw.csv")
+    generate_portal_export(raw, rows=rows, seed=seed + 1, start=date(2025, 6, 1), months=1)
+    with raw.open(encoding="utf-8-sig", newline="") as src, path.open("w", encoding="utf-8-sig", newline="") as dst:
+        reader, writer = csv.reader(src), csv.writer(dst)
+        writer.writerow(next(reader))
+        for record in reader:
+            record[0] = "N1-" + record[0]
+            writer.writerow(record)
+    raw.unlink()
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="cds-bench", description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--ten-million", action="store_true", help="N = 10,000,000")
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--out", type=Path, default=STATE_DIR / "bench" / "bench.json")
+    args = parser.parse_args(argv)
+    rows = 10_000_000 if args.ten_million else args.rows
+    work = args.out.parent
+    work.mkdir(parents=True, exist_ok=True)
+    export = work / f"portal_export_{rows}.csv"
+    dsn = _bench_dsn()
+    env = {"WAREHOUSE_DSN": dsn, **libpq_env(dsn), "CDS_PII_KEY": os.environ.get("CDS_PII_KEY", "bench-key")}
+    stages = []
+
+    stages.append(
+        _run(
+            "generate",
+            _python(
+                f"from cds_warehouse.generate import generate_portal_export as g; g({str(export)!r}, rows={rows}, "
+                f"seed={args.seed})"
+            ),
+        )
+    )
+    size_mb = export.stat().st_size / 2**20
+    columns = ", ".join(f"c{i} text" for i in range(len(next(csv.reader(export.open(encoding="utf-8-sig"))))))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"create unlogged table bench_copy_limit ({columns})")
+    stages.append(
+        _run(
+            "psql_copy",
+            ["psql", dsn, "-qc", f"\\copy bench_copy_limit from '{export}' with (format csv, header true)"],
+        )
+    )
+    stages.append(
+        _run(
+            "file_load",
+            _python(f"from cds_warehouse.load import load_file; print(load_file({str(export)!r}))"),
+            env,
+        )
+    )
+    publish = "update raw.load_audit set status = 'published' where status = 'loaded'"
+    if _has_module("cds_warehouse.extract.portal_bench"):
+        stages.append(
+            _run("api_load", [sys.executable, "-m", "cds_warehouse.extract.portal_bench", "--rows", str(rows)], env)
+        )
+    dbt = [
+        str(Path(sys.executable).parent / "dbt"),
+        "build",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work / "dbt_target"),
+        "--log-path",
+        str(work / "dbt_logs"),
+        "--quiet",
+    ]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(publish)  # the GX gate is timed by the tests, not here
+    stages.append(_run("dbt_full", [*dbt, "--full-refresh"], env))
+    day = _day_of_changes(work / "portal_export_day.csv", max(1, int(rows * DAY_SHARE)), args.seed)
+    stages.append(_run("day_load", _python(f"from cds_warehouse.load import load_file; load_file({str(day)!r})"), env))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(publish)
+    stages.append(_run("dbt_nightly", dbt, env))
+
+    by_name = {s["stage"]: s for s in stages}
+    for s in stages:
+        s["rows_per_s"] = round(rows / s["seconds"]) if s["stage"] in ("psql_copy", "file_load", "api_load") else None
+    result = {
+        "rows": rows,
+        "file_mb": round(size_mb, 1),
+        "stages": stages,
+        "file_load_vs_copy_limit": round(by_name["psql_copy"]["seconds"] / by_name["file_load"]["seconds"], 3),
+        "nightly_vs_full_build": round(by_name["dbt_nightly"]["seconds"] / by_name["dbt_full"]["seconds"], 3),
+        "goals": {
+            "file_load_at_least_half_copy_rate": by_name["psql_copy"]["seconds"] / by_name["file_load"]["seconds"]
+            >= 0.5,
+            "nightly_under_10pct_of_full": by_name["dbt_nightly"]["seconds"] < 0.1 * by_name["dbt_full"]["seconds"],
+        },
+    }
+    args.out.write_text(json.dumps(result, indent=2))
+    print(f"N = {rows:,} dossiers ({size_mb:,.0f} MB CSV)")
+    print(f"{'stage':<12} {'seconds':>9} {'rows/s':>11} {'peak RSS MB':>12}")
+    for s in stages:
+        rate = f"{s['rows_per_s']:,}" if s["rows_per_s"] else "-"
+        print(f"{s['stage']:<12} {s['seconds']:>9.2f} {rate:>11} {s['peak_rss_mb']:>12.1f}")
+    print(f"file ingestion / \\copy rate: {result['file_load_vs_copy_limit']:.2f} (goal >= 0.5)")
+    print(f"nightly build / full build:  {result['nightly_vs_full_build']:.2f} (goal < 0.10)")
+    print(f"written to {args.out}")
+    export.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
