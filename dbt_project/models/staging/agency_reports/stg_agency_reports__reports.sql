@@ -1,0 +1,59 @@
+-- One row per agency report (a sheet of a workbook) from published batches, with its version date:
+-- the report's own date if the title block gives one, else the day the workbook was last saved,
+-- else the day it was loaded (see docs/sources/agency_reports.md, "Resubmissions").
+
+with
+
+load_audit as (
+
+    select * from {{ source('agency_reports', 'load_audit') }}
+
+),
+
+published_loads as (
+
+    select
+        load_id,
+        file_name,
+        started_at
+    from load_audit
+    where source = 'agency_reports' and status = 'published'
+
+),
+
+reports as (
+
+    select * from {{ source('agency_reports', 'agency_report') }}
+
+),
+
+final as (
+
+    select
+        reports.load_id,
+        reports.sheet_index,
+        reports.sheet_name,
+        published_loads.file_name as source_file,
+        published_loads.started_at as loaded_at,
+        reports.agency_code,
+        reports.agency_text,
+        reports.province_code,
+        reports.period_text,
+        reports.period_type,
+        reports.period_start,
+        reports.period_end,
+        reports.submitted_on,
+        reports.submitted_at,
+        reports.workbook_saved_at,
+        coalesce(
+            reports.submitted_on,
+            (reports.workbook_saved_at at time zone 'Asia/Ho_Chi_Minh')::date,
+            (published_loads.started_at at time zone 'Asia/Ho_Chi_Minh')::date
+        ) as version_date
+    from reports
+    inner join published_loads
+        on reports.load_id = published_loads.load_id
+
+)
+
+select * from final

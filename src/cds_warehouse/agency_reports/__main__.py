@@ -1,0 +1,3 @@
+from cds_warehouse.agency_reports.cli import main
+
+main()

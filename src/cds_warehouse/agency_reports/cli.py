@@ -1,0 +1,114 @@
+"""`cds agency-reports <command>` (also `python -m cds_warehouse.agency_reports <command>`).
+
+sample [OUT.xlsx]         write the documented sample workbook (docs/samples/bao_cao_cds_mau.xlsx)
+demo-files [LANDING]      write the demo workbooks and a published-766 CSV into the landing folders
+parse FILE.xlsx           show what the parser reads from a workbook (no database)
+load FILE.xlsx            load one workbook as a batch (no gate)
+gate LOAD_ID              run the quality gate on a loaded batch
+regate LOAD_ID            re-resolve the agency of a quarantined report and gate it again
+review                    list the rows awaiting review
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parse(args) -> None:
+    from cds_warehouse.agency_reports.parser import parse_workbook
+
+    parsed = parse_workbook(args.file)
+    for sheet in parsed.sheets:
+        period = sheet.period.label if sheet.period else "?"
+        print(
+            f"sheet {sheet.sheet_name!r} (header row {sheet.header_row}): agency {sheet.agency_text!r}, "
+            f"province {sheet.province_text!r}, period {sheet.period_text!r} = {period}, report date "
+            f"{sheet.submitted_on}"
+        )
+        for row in sheet.rows:
+            print(
+                f"  row {row.source_row}: {row.indicator_text!r} [{row.unit_text or '-'}] {row.admin_level or '-'}"
+                f" plan={row.plan_value} actual={row.actual_value} ({row.numerator}/{row.denominator})"
+            )
+    for issue in parsed.issues:
+        print(issue)
+
+
+def _load(args) -> None:
+    from cds_warehouse.agency_reports.loader import load_report
+    from cds_warehouse.cli import export_warehouse_env
+
+    export_warehouse_env()
+    print(load_report(args.file).summary())
+
+
+def _gate(args, again: bool = False) -> None:
+    from cds_warehouse.agency_reports.loader import gate_batch, regate
+    from cds_warehouse.cli import export_warehouse_env
+    from cds_warehouse.db import connect
+
+    export_warehouse_env()
+    if again:
+        result = regate(args.load_id)
+    else:
+        with connect() as conn:
+            source = conn.execute("select source from raw.load_audit where load_id = %s", (args.load_id,)).fetchone()
+        if source is None:
+            sys.exit(f"no load {args.load_id}")
+        result = gate_batch(args.load_id, source[0])
+    print(f"load {args.load_id}: {'published' if result.passed else 'quarantined'}")
+    for failure in result.failures:
+        print(f"  {failure}")
+
+
+def _review(args) -> None:
+    from cds_warehouse.agency_reports.landing import rows_awaiting_review
+    from cds_warehouse.cli import export_warehouse_env
+
+    export_warehouse_env()
+    total, lines = rows_awaiting_review(limit=args.limit)
+    print(f"{total} row(s) await review")
+    for line in lines:
+        print(f"  {line}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from cds_warehouse.agency_reports.samples import write_demo_files, write_sample_workbook
+    from cds_warehouse.orchestration import landing_dir
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(
+        prog="cds agency-reports", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(required=True)
+    p = sub.add_parser("sample", help="write the documented sample workbook")
+    p.add_argument("out", type=Path, nargs="?", default=Path("docs/samples/bao_cao_cds_mau.xlsx"))
+    p.set_defaults(func=lambda a: print(write_sample_workbook(a.out)))
+    p = sub.add_parser("demo-files", help="write demo workbooks and a published-766 CSV into the landing folders")
+    p.add_argument("landing", type=Path, nargs="?", default=None)
+    p.set_defaults(func=lambda a: print(*write_demo_files(a.landing or landing_dir("agency_reports").parent), sep="\n"))
+    p = sub.add_parser("parse", help="show what the parser reads from a workbook")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=_parse)
+    p = sub.add_parser("load", help="load one workbook as a batch")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=_load)
+    p = sub.add_parser("gate", help="run the quality gate on a loaded batch")
+    p.add_argument("load_id", type=int)
+    p.set_defaults(func=_gate)
+    p = sub.add_parser("regate", help="re-resolve a quarantined report's agency and gate it again")
+    p.add_argument("load_id", type=int)
+    p.set_defaults(func=lambda a: _gate(a, again=True))
+    p = sub.add_parser("review", help="list the rows awaiting review")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=_review)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

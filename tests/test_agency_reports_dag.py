@@ -1,0 +1,69 @@
+"""The DAG agency_reports_landing: it imports and is wired in order, and (slow) a real dag.test() run loads
+the landing folder, gates it, files the workbooks, builds the models and counts the rows awaiting review."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "agency_reports"))
+from report_workbooks import dbt_project_copy, simple_report  # noqa: E402
+
+DAG_ID = "agency_reports_landing"
+DAG_FILE = ROOT / "dags" / "agency_reports_landing.py"
+
+
+def _dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAG_FILE))
+    assert bag.import_errors == {}
+    return bag.get_dag(DAG_ID)
+
+
+def test_the_dag_runs_gate_before_dbt_and_reports_last():
+    dag = _dag()
+    assert set(dag.task_ids) == {"ingest", "validate_raw", "dbt_build", "report"}
+    assert dag.get_task("ingest").downstream_task_ids == {"validate_raw"}
+    assert dag.get_task("validate_raw").downstream_task_ids == {"dbt_build", "report"}
+    assert dag.get_task("dbt_build").downstream_task_ids == {"report"}
+
+
+@pytest.mark.slow
+def test_a_dag_run_files_the_workbooks_and_logs_the_rows_awaiting_review(conn, tmp_path, monkeypatch, caplog):
+    landing = tmp_path / "landing"
+    monkeypatch.setenv("CDS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(dbt_project_copy(tmp_path / "dbt_project")))
+    reports = landing / "agency_reports"
+    simple_report(
+        reports / "na_q3.xlsx",
+        [
+            (1, "Tỷ lệ hộ gia đình có cáp quang", "%", None, 90, "76,6"),
+            (2, "Tỷ lệ hộ gia đình dùng wifi", "%", None, 90, "55,5"),  # not in the catalog: review
+        ],
+    )
+    simple_report(
+        reports / "na_q2.xlsx", [(1, "Tỷ lệ hộ gia đình có cáp quang", "%", None, 90, 74)], period="Quý II/2025"
+    )
+
+    with caplog.at_level(logging.INFO):
+        run = _dag().test()
+
+    assert "success" in str(run.state)
+    loads = dict(conn.execute("select file_name, load_id from raw.load_audit where status = 'published'").fetchall())
+    assert sorted(p.name for p in (reports / "archive").iterdir()) == sorted(f"{i}_{f}" for f, i in loads.items())
+    assert not [p for p in reports.iterdir() if p.is_file()]
+    assert conn.execute(
+        "select period_start::text, value from intermediate.int_agency_report_values_current order by 1"
+    ).fetchall() == [("2025-04-01", Decimal("74")), ("2025-07-01", Decimal("76.6"))]
+    assert conn.execute("select indicator_text from marts.agency_report_rows_awaiting_review").fetchall() == [
+        ("Tỷ lệ hộ gia đình dùng wifi",)
+    ]
+    logged = caplog.text
+    assert "1 report row(s) await review in marts.agency_report_rows_awaiting_review" in logged
+    assert "'Tỷ lệ hộ gia đình dùng wifi' (indicator_not_in_catalog)" in logged
