@@ -1,0 +1,42 @@
+-- The latest version of each dossier among the versions of the pending loads (int_portal_loads_pending):
+-- what an incremental run of fct_dossier merges. Whether it replaces the version fct_dossier holds is
+-- decided there (greater updated_at, then load_id, then source_row wins, as in
+-- int_dossier_versions_deduplicated).
+
+with
+
+pending_loads as (
+
+    select distinct load_id from {{ ref('int_portal_loads_pending') }}
+
+),
+
+dossier_versions as (
+
+    select * from {{ ref('stg_portal__dossiers') }}
+    -- "= any(array(...))" is planned as one parameter, so the filter reaches the scan of the raw table
+    -- (and its load_id index) instead of being joined after every raw row has been normalised.
+    where load_id = any(array(select pending_loads.load_id from pending_loads))
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by province_code, dossier_code
+            order by updated_at desc, load_id desc, source_row desc
+        ) as version_rank
+    from dossier_versions
+
+),
+
+latest as (
+
+    select * from ranked
+    where version_rank = 1
+
+)
+
+select * from latest

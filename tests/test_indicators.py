@@ -1,0 +1,307 @@
+"""Dossier indicators computed by dbt: a hand-computed fixture, and incremental runs against a full rebuild.
+
+The fixture (tests/fixtures/indicators, see its README) is two portal exports: ``dossiers.csv``, the
+state on 20 March 2024, and ``changes.csv``, one day of changes. Both go through the real loader and
+the real quality gate, then ``dbt build``; ``marts.fct_indicator_observation`` must equal
+``expected.csv`` (computed by hand) row for row, whether the two exports are built at once, one after
+the other incrementally, or rebuilt with ``--full-refresh``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from cds_warehouse.load import load_file
+from cds_warehouse.quality import gate_batches
+
+FIXTURES = Path(__file__).parent / "fixtures" / "indicators"
+DBT = Path(sys.executable).with_name("dbt")
+KEY = ("indicator_code", "province_code", "unit_code", "admin_level", "period_start", "method")
+# Schemas dbt writes (models, seeds, the target schema): dropped so every test starts with no model state.
+DBT_SCHEMAS = ("staging", "intermediate", "marts", "reference", "analytics")
+# The dossier indicators end to end: every model they need and every model downstream of them (the
+# attainment mart included), the seeds (reference data their tests compare with), and the tests of these
+# (buildable: a test whose other parent is a model of another source is left to that source's tests).
+SELECTED = (
+    "+fct_indicator_observation+",
+    "+int_portal_loads_processed",
+    "+mart_target_attainment",
+    "resource_type:seed",
+)
+OBSERVATION_COLUMNS = [
+    ("observation_key", "text"),
+    ("indicator_code", "text"),
+    ("province_code", "text"),
+    ("unit_code", "text"),
+    ("admin_level", "text"),
+    ("period_type", "text"),
+    ("period_start", "date"),
+    ("period_end", "date"),
+    ("numerator", "numeric"),
+    ("denominator", "numeric"),
+    ("value", "numeric"),
+    ("unit", "text"),
+    ("source_kind", "text"),
+    ("source", "text"),
+    ("method", "text"),
+    ("load_id", "bigint"),
+    ("source_file", "text"),
+]
+
+pytestmark = pytest.mark.slow  # several dbt builds and quality gates: about a minute and a half
+
+
+@pytest.fixture
+def warehouse(conn):
+    """Empty raw tables (conftest) and no dbt relations left from an earlier test: incremental models
+    remember which loads they processed, and load ids restart at 1."""
+    conn.execute(f"drop schema if exists {', '.join(DBT_SCHEMAS)} cascade")
+    return conn
+
+
+@pytest.fixture(scope="module")
+def dbt_dirs(tmp_path_factory) -> tuple[Path, Path]:
+    """One target and log directory for the module, so later builds reuse dbt's partial parse."""
+    base = tmp_path_factory.mktemp("dbt_indicators")
+    return base / "target", base / "logs"
+
+
+def dbt_build(dirs: tuple[Path, Path], *args: str) -> None:
+    """``dbt build`` of the portal chain, the observation table and what reads it (with their tests);
+    arguments with their own --select replace that selection."""
+    target, logs = dirs
+    selection = args if "--select" in args else ("--select", *SELECTED, "--indirect-selection", "buildable", *args)
+    command = [
+        str(DBT),
+        "build",
+        *selection,
+        "--project-dir",
+        str(ROOT / "dbt_project"),
+        "--profiles-dir",
+        str(ROOT / "dbt_project"),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(logs),
+    ]
+    # PG* point at the test database (conftest's dsn fixture sets them in os.environ).
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    assert done.returncode == 0, f"dbt build {' '.join(args)} failed:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+
+
+def load_and_publish(name: str) -> int:
+    """Load one fixture export and pass it through the real quality gate (which publishes it)."""
+    result = load_file(FIXTURES / name)
+    assert (result.status, result.rows_rejected) == ("loaded", 0)
+    gate_batches([result.load_id])
+    return result.load_id
+
+
+def _decimal(text: str) -> Decimal | None:
+    return Decimal(text) if text else None
+
+
+def expected_observations() -> dict[tuple, tuple]:
+    with (FIXTURES / "expected.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    expected = {
+        tuple(row[k] for k in KEY): tuple(_decimal(row[k]) for k in ("numerator", "denominator", "value"))
+        for row in rows
+    }
+    assert len(expected) == len(rows), "expected.csv repeats a key"
+    return expected
+
+
+def observations(conn) -> dict[tuple, tuple]:
+    """The rows computed from the portal exports (today every row; other sources will be unioned in)."""
+    rows = conn.execute(
+        "select indicator_code, province_code, unit_code, admin_level, to_char(period_start, 'YYYY-MM-DD'), method,"
+        " numerator, denominator, value from marts.fct_indicator_observation"
+        " where source_kind = 'computed' and source = 'portal_dossiers'"
+    ).fetchall()
+    return {tuple(r[:6]): tuple(r[6:]) for r in rows}
+
+
+def assert_same_observations(actual: dict, expected: dict, what: str) -> None:
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    different = sorted((k, actual[k], expected[k]) for k in set(actual) & set(expected) if actual[k] != expected[k])
+    assert not (missing or extra or different), (
+        f"{what}:\nmissing {missing[:20]}\nextra {extra[:20]}\n(key, actual, expected) {different[:20]}"
+    )
+
+
+def months_of_observations(obs: dict, months: set[tuple[str, str]], inside: bool) -> dict:
+    return {k: v for k, v in obs.items() if ((k[1], k[4]) in months) == inside}
+
+
+def aggregate_rows(conn) -> dict[tuple, tuple[str, tuple]]:
+    """The incremental monthly aggregate, with each row's xmin: a row not rewritten keeps its xmin."""
+    rows = conn.execute(
+        "select province_code, to_char(period_start, 'YYYY-MM-DD'), unit_code, admin_level, xmin::text,"
+        " row_to_json(a)::text from intermediate.int_dossiers_aggregated_to_unit_month as a"
+    ).fetchall()
+    return {tuple(r[:4]): (r[4], r[5]) for r in rows}
+
+
+def dossier_rows(conn) -> dict[str, tuple[str, tuple]]:
+    rows = conn.execute(
+        "select dossier_key, xmin::text, load_id, updated_at, dossier_status, counted_from_month, counted_to_month"
+        " from marts.fct_dossier"
+    ).fetchall()
+    return {r[0]: (r[1], tuple(r[2:])) for r in rows}
+
+
+def test_indicators_equal_the_hand_computed_fixture(warehouse, dbt_dirs):
+    conn = warehouse
+    load_and_publish("dossiers.csv")
+    load_and_publish("changes.csv")
+
+    dbt_build(dbt_dirs)
+
+    assert_same_observations(observations(conn), expected_observations(), "fct_indicator_observation vs expected.csv")
+
+    # the shape other sources will be unioned into
+    columns = conn.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = 'marts' and table_name = 'fct_indicator_observation' order by ordinal_position"
+    ).fetchall()
+    assert [(name, kind.replace("character varying", "text")) for name, kind in columns] == OBSERVATION_COLUMNS
+    odd = conn.execute(
+        """
+        select observation_key from marts.fct_indicator_observation
+        where source = 'portal_dossiers' and (
+            period_type != 'month'
+            or period_end != (period_start + interval '1 month' - interval '1 day')::date
+            or source_kind != 'computed'
+            or load_id is not null or source_file is not null
+            or unit != case when indicator_code like '%\\_points\\_766' then 'points' else 'percent' end
+            or (unit = 'points') != (method = '766_threshold')
+            or (unit = 'points') != (numerator is null and denominator is null)
+        )
+        """
+    ).fetchall()
+    assert odd == []
+    assert conn.execute(
+        "select count(*) = count(distinct observation_key) from marts.fct_indicator_observation"
+    ).fetchone()[0]
+
+    # the older mart is the plain online rate of the long table, with its own columns
+    rates = conn.execute(
+        "select grain, province_code, unit_code, admin_level, to_char(period_start, 'YYYY-MM-DD'), numerator,"
+        " denominator, value from marts.fct_online_dossier_rate_monthly"
+    ).fetchall()
+    expected = expected_observations()
+    plain_online = {k: v for k, v in expected.items() if k[0] == "online_dossier_rate" and k[5] == "plain"}
+    assert {("online_dossier_rate", *r[1:5], "plain"): tuple(r[5:]) for r in rates} == plain_online
+    assert all(r[0] == ("province" if r[2] == "*" else "unit") for r in rates)
+
+    # and the attainment mart still reads it: Bắc Ninh's latest month is March 2024
+    attainment = conn.execute(
+        "select admin_level, actual_period_start, actual_value from marts.mart_target_attainment"
+        " where province_code = '27' and indicator_code = 'online_dossier_rate' order by admin_level"
+    ).fetchall()
+    march = dt.date(2024, 3, 1)
+    assert attainment == [
+        ("commune", march, Decimal("100.00")),
+        ("district", march, Decimal("50.00")),
+        ("province", march, Decimal("100.00")),
+    ]
+
+
+def test_a_day_of_changes_recomputes_only_the_touched_months(warehouse, dbt_dirs):
+    conn = warehouse
+    load_and_publish("dossiers.csv")
+    dbt_build(dbt_dirs)
+    day_one = observations(conn)
+    aggregate_one, dossiers_one = aggregate_rows(conn), dossier_rows(conn)
+
+    changes = load_and_publish("changes.csv")
+    # a night whose run stopped right after fct_dossier: the load stays pending, the next run completes it
+    dbt_build(dbt_dirs, "--select", "+fct_dossier", "--exclude-resource-type", "test")
+    processed = "select count(*) from intermediate.int_portal_loads_processed where load_id = %s"
+    assert conn.execute(processed, (changes,)).fetchone()[0] == 0
+    dbt_build(dbt_dirs)
+    assert conn.execute(processed, (changes,)).fetchone()[0] > 0
+    day_two = observations(conn)
+    aggregate_two, dossiers_two = aggregate_rows(conn), dossier_rows(conn)
+
+    # Bắc Ninh (27): February and March through the changed dossiers, January only through the previous
+    # state of dossier 8 (its receipt was moved from January to February); the stale version of January's
+    # dossier 1 touches nothing. Bắc Kạn (06): its as-of time moved from 28 February to 21 March, so
+    # February is recomputed although none of its dossiers changed (open ones are now judged at the end
+    # of February) and March appears; January stays as it was. Nghệ An (40): its only dossier moved from
+    # January to February, so January loses every row.
+    touched = {
+        ("40", "2024-01-01"),
+        ("40", "2024-02-01"),
+        ("40", "2024-03-01"),
+        ("27", "2024-01-01"),
+        ("27", "2024-02-01"),
+        ("27", "2024-03-01"),
+        ("06", "2024-02-01"),
+        ("06", "2024-03-01"),
+    }
+    recomputed = conn.execute(
+        "select province_code, to_char(period_start, 'YYYY-MM-DD') from intermediate.int_portal_months_to_recompute"
+    ).fetchall()
+    assert set(recomputed) == touched
+    assert conn.execute(
+        "select recompute_from_month, recompute_to_month from marts.fct_dossier"
+        " where dossier_key = '27-27.S01-240126-0008'"
+    ).fetchone() == (dt.date(2024, 1, 1), dt.date(2024, 2, 1))
+    assert conn.execute(
+        "select previous_as_of, as_of from intermediate.int_portal_as_of where province_code = '06'"
+    ).fetchone() == (
+        dt.datetime(2024, 2, 28, 15, 0),
+        dt.datetime(2024, 3, 21, 15, 5),
+    )
+    # dossier 33, due 29 February 17:00 and still open: on time when judged at the old as-of time, late at
+    # the end of February
+    feb_on_time = ("on_time_rate", "06", "06.H01.X01", "commune", "2024-02-01", "plain")
+    assert (day_one[feb_on_time], day_two[feb_on_time]) == (
+        (Decimal(2), Decimal(4), Decimal("50.00")),
+        (Decimal(1), Decimal(4), Decimal("25.00")),
+    )
+
+    assert any(k[1:5] == ("40", "40.S01", "province", "2024-01-01") for k in day_one)
+    assert not any(k[1] == "40" and k[4] == "2024-01-01" for k in day_two)
+
+    # untouched months: same figures, and their aggregate rows were not even rewritten
+    assert months_of_observations(day_two, touched, inside=False) == months_of_observations(day_one, touched, False)
+    untouched_keys = {k for k in aggregate_one if (k[0], k[1]) not in touched}
+    assert untouched_keys and {k: aggregate_two[k] for k in untouched_keys} == {
+        k: aggregate_one[k] for k in untouched_keys
+    }
+    assert all(aggregate_two[k][0] != aggregate_one.get(k, ("",))[0] for k in aggregate_two if (k[0], k[1]) in touched)
+    assert months_of_observations(day_two, touched, True) != months_of_observations(day_one, touched, True)
+
+    # only the dossiers that changed were written; the stale version of dossier 1 lost to the held one
+    rewritten = {k for k in dossiers_two if dossiers_two[k][0] != dossiers_one.get(k, ("",))[0]}
+    assert rewritten == {
+        "27-27.S01-240205-0009",
+        "27-27.S01-240220-0010",
+        "27-27.H01-240311-0014",
+        "27-27.H01.X01-240321-0031",
+        "27-27.S01-240126-0008",
+        "06-06.H01.X01-240321-0032",
+        "40-40.S01-240131-0034",
+    }
+    assert dossiers_two["27-27.S01-240103-0001"][1][2] == "result_returned"
+
+    # the incremental result is the hand-computed one, and a full rebuild gives the same rows
+    assert_same_observations(day_two, expected_observations(), "after the incremental run vs expected.csv")
+    dbt_build(dbt_dirs, "--full-refresh")
+    assert_same_observations(observations(conn), day_two, "--full-refresh vs the incremental run")
+    assert {k: v[1] for k, v in aggregate_rows(conn).items()} == {k: v[1] for k, v in aggregate_two.items()}
+    assert {k: v[1] for k, v in dossier_rows(conn).items()} == {k: v[1] for k, v in dossiers_two.items()}
