@@ -4,6 +4,9 @@
 -- documents), append its model to observation_models.
 {%- set observation_models = [
     'int_dossier_indicators_computed',
+    'int_agency_report_values_current',
+    'int_published_766_values',
+    'stg_documents__observations',
 ] %}
 
 with
