@@ -27,6 +27,17 @@ UTC = dt.UTC
 FIBRE = "Tỷ lệ hộ gia đình có kết nối Internet cáp quang"  # the fixture catalog's name
 
 
+@pytest.fixture(autouse=True)
+def _drop_copied_project_relations(dsn):
+    """The project copies here have a fixture catalog whose relations differ from the real project's;
+    they are dropped after each test, since later tests of the session build the real project."""
+    import psycopg
+
+    yield
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("drop schema if exists reference, staging, intermediate, marts cascade")
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     path = dbt_project_copy(tmp_path / "dbt_project")
