@@ -1,4 +1,4 @@
-"""Nightly: portal dossier exports -> raw (quality gate) -> dbt marts (quality gate).
+"""Nightly: portal dossier exports and the portal API -> raw (quality gate) -> dbt marts (quality gate).
 
 The logic lives in the cds_warehouse package; this file only wires it.
 """
@@ -33,10 +33,16 @@ def portal_dossiers_nightly():
         return ingest_landing(SOURCE)
 
     @task
-    def validate_raw(load_ids: list[int]) -> None:
+    def ingest_api() -> list[int]:
+        from cds_warehouse.orchestration import ingest_portal_api
+
+        return ingest_portal_api()
+
+    @task
+    def validate_raw(load_ids: list[int], api_load_ids: list[int]) -> None:
         from cds_warehouse.quality import gate_batches
 
-        gate_batches(load_ids)
+        gate_batches([*load_ids, *api_load_ids])
 
     transform = DbtTaskGroup(
         group_id="dbt_build",
@@ -65,7 +71,7 @@ def portal_dossiers_nightly():
 
         enforce(run_checkpoint("marts"))
 
-    chain(validate_raw(ingest()), transform, validate_marts())
+    chain(validate_raw(ingest(), ingest_api()), transform, validate_marts())
 
 
 portal_dossiers_nightly()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -66,7 +67,8 @@ def cmd_demo(args) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     summary = generate_portal_export(target, rows=args.rows, seed=args.seed)
     print(f"Generated {summary.rows:,} dossiers -> {target}")
-    run = run_dag()
+    with _local_portal(target, args.api_rows, args.seed):
+        run = run_dag()
     state = str(getattr(run, "state", run))
     print(f"DAG {DAG_ID}: {state}")
     if "success" not in state:
@@ -87,6 +89,41 @@ Where to look next:
               then open {DBT_PROJECT_DIR / "target/index.html"}""")
 
 
+@contextlib.contextmanager
+def _local_portal(export: Path, rows: int, seed: int):
+    """The local portal API serving the first `rows` dossiers of the export with their earlier versions,
+    named to the DAG by CDS_PORTAL_URL / CDS_PORTAL_TOKEN for the duration; stopped afterwards."""
+    import secrets
+
+    from cds_warehouse.portal_server import PortalDataset, PortalServer
+
+    dataset = PortalDataset.from_export(export, limit=rows, seed=seed)
+    token = secrets.token_urlsafe(24)
+    saved = {k: os.environ.get(k) for k in ("CDS_PORTAL_URL", "CDS_PORTAL_TOKEN")}
+    with PortalServer(dataset, token=token, portal_id="local-demo-portal") as server:
+        print(f"Local portal API on {server.url}: {len(dataset):,} versions of {dataset.dossiers:,} dossiers")
+        os.environ.update(CDS_PORTAL_URL=server.url, CDS_PORTAL_TOKEN=token)
+        try:
+            yield server
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            print(f"Local portal API stopped after {server.stats['requests']:,} requests")
+
+
+def cmd_ingest_api(args) -> None:
+    from cds_warehouse.extract import ingest_api, portal_config
+
+    export_warehouse_env()
+    config = portal_config()
+    if config is None:
+        sys.exit("No portal configured: set CDS_PORTAL_URL and CDS_PORTAL_TOKEN.")
+    print(ingest_api(config))
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="cds", description=__doc__)
@@ -103,13 +140,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--source", default="portal_dossiers")
     p.set_defaults(func=cmd_load)
 
+    p = sub.add_parser("ingest-api", help="pull the portal API (CDS_PORTAL_URL, CDS_PORTAL_TOKEN) into one batch")
+    p.set_defaults(func=cmd_ingest_api)
+
     p = sub.add_parser("report", help="print the target-attainment table")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="generate an export and run the nightly DAG end to end")
     p.add_argument("--rows", type=int, default=200_000)
     p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--api-rows", type=int, default=20_000, help="dossiers the local portal API serves")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("agency-reports", add_help=False, prefix_chars="+", help="agency report workbooks")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=lambda a: __import__("cds_warehouse.agency_reports.cli", fromlist=["main"]).main(a.rest))
 
     args = parser.parse_args(argv)
     args.func(args)

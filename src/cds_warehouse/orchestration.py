@@ -62,6 +62,28 @@ def ingest_landing(source: str) -> list[int]:
     return [r[0] for r in rows]
 
 
+def ingest_portal_api() -> list[int]:
+    """Pull the portal API (CDS_PORTAL_URL / CDS_PORTAL_TOKEN, or the Airflow connection cds_portal) into
+    one batch; returns the API batches awaiting the quality gate, including any a stopped run left behind.
+    Without a configured portal it does nothing and says so."""
+    from cds_warehouse.extract import SOURCE, ingest_api, portal_config
+
+    config = portal_config()
+    if config is None:
+        log.info(
+            "portal API: no portal configured (CDS_PORTAL_URL and CDS_PORTAL_TOKEN, or the Airflow connection"
+            " cds_portal); API ingestion skipped"
+        )
+        return []
+    result = ingest_api(config)
+    log.info("portal API %s: %s", config.safe_url, result)
+    with connect() as conn:
+        rows = conn.execute(
+            "select load_id from raw.load_audit where source = %s and status = 'loaded' order by load_id", (SOURCE,)
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
 def dbt_executable() -> str:
     """The dbt next to the running Python (the project's venv), else whatever is on PATH."""
     import sys

@@ -166,11 +166,18 @@ def enforce(result: GateResult) -> GateResult:
     return result
 
 
+# The checkpoint of a raw batch by raw.load_audit.source; file exports use raw_portal_batch.
+BATCH_CHECKPOINTS = {"portal_api": "raw_portal_api_batch"}
+
+
 def gate_portal_batch(load_id: int, dsn: str | None = None) -> GateResult:
     """Validate one raw batch; publish it if the critical expectations pass, else quarantine it."""
     from cds_warehouse.db import connect
 
-    result = run_checkpoint("raw_portal_batch", dsn, load_id=int(load_id))
+    with connect(dsn) as conn:
+        found = conn.execute("select source from raw.load_audit where load_id = %s", (load_id,)).fetchone()
+    checkpoint = BATCH_CHECKPOINTS.get(found[0] if found else "", "raw_portal_batch")
+    result = run_checkpoint(checkpoint, dsn, load_id=int(load_id))
     with connect(dsn) as conn:
         conn.execute(
             "update raw.load_audit set status = %s, message = %s where load_id = %s and status = 'loaded'",
