@@ -52,6 +52,8 @@ def conn(dsn):
     with psycopg.connect(dsn, autocommit=True) as c:
         apply_raw_schema(c)
         c.execute("truncate raw.portal_dossier, raw.load_reject, raw.load_audit restart identity cascade")
+        # dbt's relations too: incremental models would otherwise keep rows of truncated loads
+        c.execute("drop schema if exists staging, intermediate, marts, reference cascade")
         yield c
 
 
