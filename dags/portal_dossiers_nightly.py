@@ -8,7 +8,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, chain, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import LoadMode
+from cosmos.constants import LoadMode, TestBehavior
 
 from cds_warehouse.orchestration import DBT_MANIFEST, dbt_executable
 from cds_warehouse.settings import DBT_PROJECT_DIR
@@ -60,6 +60,8 @@ def portal_dossiers_nightly():
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS,
             emit_datasets=False,
+            # one task per model runs it and its tests (dbt build): half the tasks of run + test
+            test_behavior=TestBehavior.BUILD,
             # a relationships test between two models runs after both, not with the first one built
             should_detach_multiple_parents_tests=True,
         ),

@@ -12,6 +12,7 @@ from pathlib import Path
 from cds_warehouse.settings import DBT_PROJECT_DIR, PROJECT_ROOT, libpq_env, warehouse_dsn
 
 DAG_ID = "portal_dossiers_nightly"
+AGENCY_DAG_ID = "agency_reports_landing"
 DEMO_FILE = "portal_export_demo.csv"
 
 
@@ -56,6 +57,7 @@ def cmd_report(args) -> None:
 
 
 def cmd_demo(args) -> None:
+    from cds_warehouse.agency_reports.samples import write_demo_files
     from cds_warehouse.db import connect
     from cds_warehouse.generate import generate_portal_export
     from cds_warehouse.orchestration import landing_dir
@@ -67,12 +69,12 @@ def cmd_demo(args) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     summary = generate_portal_export(target, rows=args.rows, seed=args.seed)
     print(f"Generated {summary.rows:,} dossiers -> {target}")
+    reports = write_demo_files(landing_dir("agency_reports").parent)
+    print(f"Generated {len(reports)} agency report files -> {landing_dir('agency_reports')}")
+    # Reports first: the nightly DAG's dbt build then carries their values into the marts.
+    _require_success(AGENCY_DAG_ID, run_dag(AGENCY_DAG_ID))
     with _local_portal(target, args.api_rows, args.seed):
-        run = run_dag()
-    state = str(getattr(run, "state", run))
-    print(f"DAG {DAG_ID}: {state}")
-    if "success" not in state:
-        sys.exit(f"The DAG run did not succeed ({state}); see the task logs above.")
+        _require_success(DAG_ID, run_dag())
     with connect(dsn) as conn:
         print("\nTarget attainment (marts.mart_target_attainment):\n")
         print(attainment_table(conn))
@@ -87,6 +89,13 @@ Where to look next:
   Data Docs:  {GX_DIR / "gx/uncommitted/data_docs/local_site/index.html"}
   dbt docs:   PGPORT={env["PGPORT"]} .venv/bin/dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
               then open {DBT_PROJECT_DIR / "target/index.html"}""")
+
+
+def _require_success(dag_id: str, run) -> None:
+    state = str(getattr(run, "state", run))
+    print(f"DAG {dag_id}: {state}")
+    if "success" not in state:
+        sys.exit(f"The DAG run of {dag_id} did not succeed ({state}); see the task logs above.")
 
 
 @contextlib.contextmanager

@@ -85,7 +85,12 @@ def warehouse_counts(conn: psycopg.Connection) -> dict[str, int]:
         "raw.portal_dossier rows": "select count(*) from raw.portal_dossier",
         "raw.load_reject rows": "select count(*) from raw.load_reject",
         "raw.load_audit loads": "select count(*) from raw.load_audit",
+        "raw.agency_report_row rows": "select count(*) from raw.agency_report_row",
+        "marts.agency_report_rows_awaiting_review rows": (
+            "select count(*) from marts.agency_report_rows_awaiting_review"
+        ),
         "marts.fct_dossier rows": "select count(*) from marts.fct_dossier",
+        "marts.fct_indicator_observation rows": "select count(*) from marts.fct_indicator_observation",
         "marts.fct_online_dossier_rate_monthly rows": "select count(*) from marts.fct_online_dossier_rate_monthly",
         "marts.mart_indicator_timeseries rows": "select count(*) from marts.mart_indicator_timeseries",
         "marts.mart_target_attainment rows": "select count(*) from marts.mart_target_attainment",
