@@ -4,7 +4,8 @@ Stages, each in its own process so its peak RSS is its own (os.wait4):
   generate    the synthetic export of N dossiers (not part of the pipeline; for reference)
   psql_copy   `psql \\copy` of the same file into an all-text table: the physical limit here
   file_load   the project's file ingestion (parse, type, hash personal data, COPY, audit)
-  api_load    the API ingestion through the local portal server (when the extract package exists)
+  api_load    the API ingestion through the local portal server (in the same process), --api-rows dossiers
+              with their earlier versions
   dbt_full    `dbt build --full-refresh` of the whole project
   dbt_nightly one day of new dossiers (~0.3% of N) loaded, then the nightly `dbt build`
 Results are printed and written as JSON (default .state/bench/bench.json).
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import json
 import os
 import subprocess
@@ -53,11 +53,16 @@ def _bench_dsn() -> str:
     return f"{base}/{BENCH_DB}"
 
 
-def _has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
+def api_stage(export: str, dossiers: int, seed: int, out: str) -> None:
+    """The API ingestion of the first `dossiers` dossiers of the export (with their earlier versions),
+    served by the local portal server in this same process."""
+    from cds_warehouse.extract import PortalConfig, ingest_api
+    from cds_warehouse.portal_server import PortalDataset, PortalServer
+
+    dataset = PortalDataset.from_export(Path(export), limit=dossiers, seed=seed)
+    with PortalServer(dataset, token="bench-token") as server:
+        result = ingest_api(PortalConfig(server.url, "bench-token"), page_size=1000)
+    Path(out).write_text(json.dumps({"versions": len(dataset), "rows_loaded": result.rows_loaded}))
 
 
 def _python(code: str) -> list[str]:
@@ -85,6 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ten-million", action="store_true", help="N = 10,000,000")
     parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--api-rows", type=int, default=200_000, help="dossiers served by the local API")
     parser.add_argument("--out", type=Path, default=STATE_DIR / "bench" / "bench.json")
     args = parser.parse_args(argv)
     rows = 10_000_000 if args.ten_million else args.rows
@@ -122,10 +128,18 @@ def main(argv: list[str] | None = None) -> None:
         )
     )
     publish = "update raw.load_audit set status = 'published' where status = 'loaded'"
-    if _has_module("cds_warehouse.extract.portal_bench"):
-        stages.append(
-            _run("api_load", [sys.executable, "-m", "cds_warehouse.extract.portal_bench", "--rows", str(rows)], env)
+    api_rows = min(rows, args.api_rows)
+    stages.append(
+        _run(
+            "api_load",
+            _python(
+                "from cds_warehouse.bench import api_stage; "
+                f"api_stage({str(export)!r}, {api_rows}, {args.seed}, {str(work / 'api.json')!r})"
+            ),
+            env,
         )
+    )
+    stages[-1]["rows"] = json.loads((work / "api.json").read_text())["versions"]
     dbt = [
         str(Path(sys.executable).parent / "dbt"),
         "build",
@@ -150,7 +164,10 @@ def main(argv: list[str] | None = None) -> None:
 
     by_name = {s["stage"]: s for s in stages}
     for s in stages:
-        s["rows_per_s"] = round(rows / s["seconds"]) if s["stage"] in ("psql_copy", "file_load", "api_load") else None
+        measured = s.get("rows", rows)
+        s["rows_per_s"] = (
+            round(measured / s["seconds"]) if s["stage"] in ("psql_copy", "file_load", "api_load") else None
+        )
     result = {
         "rows": rows,
         "file_mb": round(size_mb, 1),
