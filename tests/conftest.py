@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+DBT = Path(sys.executable).parent / "dbt"
 TEST_DB = os.environ.get("CDS_TEST_DB", "cds_test")
 os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".state" / "airflow"))
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
@@ -117,3 +119,24 @@ def write_export(
         for line in extra_lines:
             fh.write(line + "\r\n")
     return path
+
+
+def run_dbt(work: Path, *args: str) -> str:
+    """dbt on the real project against the test database (the ``dsn`` fixture sets PG*), with its target
+    and logs under ``work`` (reusing one ``work`` lets later runs reuse dbt's partial parse)."""
+    command = [
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(ROOT / "dbt_project"),
+        "--profiles-dir",
+        str(ROOT / "dbt_project"),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    assert done.returncode == 0, f"dbt {' '.join(args)} failed:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+    return done.stdout

@@ -21,23 +21,18 @@ data: assert_attainment_status_follows_the_rules replaces it.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import ROOT, dossier, write_export
+from conftest import dossier, run_dbt, write_export
 
 from cds_warehouse.load import load_file
 from cds_warehouse.quality import gate_batches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "attainment"
-DBT = Path(sys.executable).with_name("dbt")
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "reference", "analytics")
-SUPERSEDED_TEST = "assert_target_attainment_status_consistent"
 D = Decimal
 BAC_KAN_2023 = {  # the seven targets of 001_195cca2149ea4db1.txt
     "06-full_process_online_service_rate-all-2023",
@@ -68,37 +63,18 @@ def warehouse(conn):
 
 
 @pytest.fixture(scope="module")
-def dbt_dirs(tmp_path_factory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("dbt_attainment")
-    return base / "target", base / "logs"
+def dbt_dirs(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("dbt_attainment")
 
 
-def dbt_build(dirs: tuple[Path, Path], as_of: str, *args: str) -> None:
+def dbt_build(work: Path, as_of: str, *args: str) -> None:
     """``dbt build`` (the whole project unless the arguments select) at the evaluation date ``as_of``."""
-    target, logs = dirs
-    command = [
-        str(DBT),
-        "build",
-        *args,
-        "--vars",
-        f'{{as_of_date: "{as_of}"}}',
-        "--project-dir",
-        str(ROOT / "dbt_project"),
-        "--profiles-dir",
-        str(ROOT / "dbt_project"),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(logs),
-    ]
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
-    assert done.returncode == 0, f"dbt build at {as_of} failed:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+    run_dbt(work, "build", *args, "--vars", f'{{as_of_date: "{as_of}"}}')
 
 
-def rebuild_marts(dirs: tuple[Path, Path], as_of: str) -> None:
+def rebuild_marts(work: Path, as_of: str) -> None:
     """Only what depends on the evaluation date: the attainment chain, the scorecard and their tests."""
-    dbt_build(dirs, as_of, "--select", "int_attainment_as_of+", "--exclude", SUPERSEDED_TEST)
+    dbt_build(work, as_of, "--select", "int_attainment_as_of+")
 
 
 def attainment(conn) -> dict[str, dict]:
@@ -263,7 +239,7 @@ def load_fixture(conn, tmp_path) -> None:
 def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs, tmp_path):
     conn = warehouse
     load_fixture(conn, tmp_path)
-    dbt_build(dbt_dirs, "2023-12-31", "--exclude", SUPERSEDED_TEST)
+    dbt_build(dbt_dirs, "2023-12-31")
     rows = attainment(conn)
 
     # Bắc Kạn ≥ 100% dossiers digitized by 2023, published quarters Q1 40, Q2 48, Q3 53. Actual: Q3, 53;

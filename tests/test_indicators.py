@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import run_dbt
 
 from cds_warehouse.load import load_file
 from cds_warehouse.quality import gate_batches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "indicators"
-DBT = Path(sys.executable).with_name("dbt")
 KEY = ("indicator_code", "province_code", "unit_code", "admin_level", "period_start", "method")
 # Schemas dbt writes (models, seeds, the target schema): dropped so every test starts with no model state.
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "reference", "analytics")
@@ -69,34 +65,16 @@ def warehouse(conn):
 
 
 @pytest.fixture(scope="module")
-def dbt_dirs(tmp_path_factory) -> tuple[Path, Path]:
+def dbt_dirs(tmp_path_factory) -> Path:
     """One target and log directory for the module, so later builds reuse dbt's partial parse."""
-    base = tmp_path_factory.mktemp("dbt_indicators")
-    return base / "target", base / "logs"
+    return tmp_path_factory.mktemp("dbt_indicators")
 
 
-def dbt_build(dirs: tuple[Path, Path], *args: str) -> None:
+def dbt_build(work: Path, *args: str) -> None:
     """``dbt build`` of the portal chain, the observation table and what reads it (with their tests);
     arguments with their own --select replace that selection."""
-    target, logs = dirs
     selection = args if "--select" in args else ("--select", *SELECTED, "--indirect-selection", "buildable", *args)
-    command = [
-        str(DBT),
-        "build",
-        *selection,
-        "--project-dir",
-        str(ROOT / "dbt_project"),
-        "--profiles-dir",
-        str(ROOT / "dbt_project"),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(logs),
-    ]
-    # PG* point at the test database (conftest's dsn fixture sets them in os.environ).
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
-    assert done.returncode == 0, f"dbt build {' '.join(args)} failed:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
+    run_dbt(work, "build", *selection)
 
 
 def load_and_publish(name: str) -> int:

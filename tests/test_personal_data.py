@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import run_dbt
 
 from cds_warehouse.load import load_file
 from cds_warehouse.quality import gate_batches
@@ -42,23 +39,7 @@ def test_no_personal_data_in_any_table(conn, dsn, tmp_path):
     export = tmp_path / "export.csv"
     generate_portal_export(export, rows=5_000, seed=11)
     gate_batches([load_file(export).load_id])
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--project-dir",
-            str(ROOT / "dbt_project"),
-            "--profiles-dir",
-            str(ROOT / "dbt_project"),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--quiet",
-        ],
-        check=True,
-        env=os.environ,
-    )
+    run_dbt(tmp_path, "build", "--quiet")
     columns = conn.execute(
         "select table_schema, table_name, column_name from information_schema.columns"
         " where table_schema = any(%s) and data_type in ('text', 'character varying')",

@@ -9,7 +9,6 @@ with dbt on a fresh database and resolves codes across the 2025 merger.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+from conftest import run_dbt
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "dbt_project" / "seeds"
@@ -260,29 +260,11 @@ def test_derived_admin_units_are_up_to_date():
 # --- dbt on a fresh database ----------------------------------------------------------------------------
 
 
-def _dbt(tmp_path: Path, *args: str) -> None:
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--project-dir",
-        str(ROOT / "dbt_project"),
-        "--profiles-dir",
-        str(ROOT / "dbt_project"),
-        "--target-path",
-        str(tmp_path / "target"),
-        "--log-path",
-        str(tmp_path / "logs"),
-    ]
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-
-
 def test_dbt_builds_the_seeds_and_resolves_codes_across_the_merger(dsn, tmp_path):
-    _dbt(tmp_path, "seed", "--select", *MY_SEEDS)
-    _dbt(tmp_path, "build", "--select", "staging.documents", "marts.reference")
+    run_dbt(tmp_path, "seed", "--select", *MY_SEEDS)
+    run_dbt(tmp_path, "build", "--select", "staging.documents", "marts.reference", "--indirect-selection", "cautious")
     # the seeds' own tests, without tests that also need models outside this selection
-    _dbt(tmp_path, "test", "--select", *MY_SEEDS, "--indirect-selection", "cautious")
+    run_dbt(tmp_path, "test", "--select", *MY_SEEDS, "--indirect-selection", "cautious")
 
     resolve = (
         "select name_vi from marts.dim_admin_unit where unit_code = %s and level = 'province'"
