@@ -27,7 +27,7 @@ def test_dagbag_imports_without_errors():
     downstream_of_gate = dag.get_task("validate_raw").get_flat_relative_ids(upstream=False)
     dbt_tasks = {t for t in ids if t.startswith("dbt_build.")}
     assert dbt_tasks and dbt_tasks <= downstream_of_gate
-    assert "validate_raw" in dag.get_task("dbt_build.targets.seed").get_flat_relative_ids(upstream=True)
+    assert "validate_raw" in dag.get_task("dbt_build.targets_seed_build").get_flat_relative_ids(upstream=True)
 
 
 def _expected_rates(path: Path) -> dict[tuple[str, str], tuple[str, float]]:
