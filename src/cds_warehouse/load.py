@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
+from cds_warehouse.audit import open_audit, previous_load, record_failure
 from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import Column, SourceSpec, load_source
@@ -71,11 +71,7 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
     sha = file_sha256(path)
     with connect(dsn) as conn:
         apply_raw_schema(conn)
-        previous = conn.execute(
-            "select load_id, rows_read, rows_loaded, rows_rejected from raw.load_audit"
-            " where source = %s and file_sha256 = %s and status in ('loaded', 'published', 'quarantined')",
-            (spec.name, sha),
-        ).fetchone()
+        previous = previous_load(conn, spec.name, sha)
         if previous:
             log.info("%s: already loaded as load %s; skipped", path.name, previous[0])
             return LoadResult(
@@ -84,7 +80,7 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
         with tempfile.TemporaryDirectory() as tmp:
             readable = _as_csv(path, spec, Path(tmp))
             columns = _map_header(readable, spec, path.name)
-            load_id = _open_audit(conn, spec.name, path.name, sha)
+            load_id = open_audit(conn, spec.name, path.name, sha)
             counts = _load_into(conn, readable, spec, columns, load_id, path.name)
     seconds = time.monotonic() - started
     log.info("%s: load %s read %s, loaded %s, rejected %s rows in %.1f s", path.name, load_id, *counts, seconds)
@@ -109,25 +105,9 @@ def _load_into(conn, path: Path, spec: SourceSpec, columns, load_id: int, file_n
                 (*counts, load_id),
             )
     except Exception as exc:
-        conn.rollback()
-        conn.execute(
-            "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(), message = %s"
-            " where load_id = %s",
-            (f"{type(exc).__name__}: {exc}"[:2000], load_id),
-        )
-        conn.commit()
+        record_failure(conn, load_id, exc)
         raise
     return counts
-
-
-def _open_audit(conn: psycopg.Connection, source: str, file_name: str, sha: str) -> int:
-    """The audit row is committed at once so that a failed load stays visible."""
-    load_id = conn.execute(
-        "insert into raw.load_audit (source, file_name, file_sha256) values (%s, %s, %s) returning load_id",
-        (source, file_name, sha),
-    ).fetchone()[0]
-    conn.commit()
-    return load_id
 
 
 def _read_header(path: Path, file_name: str) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cds_warehouse.agency_reports.agencies import resolve_agency
 from cds_warehouse.agency_reports.parser import Issue, ParsedWorkbook, parse_workbook
+from cds_warehouse.audit import open_audit, previous_load, record_failure
 from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.load import file_sha256
 
@@ -58,31 +59,17 @@ def load_report(path: str | Path, dsn: str | None = None) -> ReportLoad:
     sha = file_sha256(path)
     with connect(dsn) as conn:
         apply_raw_schema(conn)
-        previous = conn.execute(
-            "select load_id, rows_read, rows_loaded, rows_rejected from raw.load_audit"
-            " where source = %s and file_sha256 = %s and status in ('loaded', 'published', 'quarantined')",
-            (SOURCE, sha),
-        ).fetchone()
+        previous = previous_load(conn, SOURCE, sha)
         if previous:
             log.info("%s: same content already loaded as load %s; skipped", path.name, previous[0])
             return ReportLoad(previous[0], path.name, sha, "skipped", 0, *previous[1:])
-        load_id = conn.execute(
-            "insert into raw.load_audit (source, file_name, file_sha256) values (%s, %s, %s) returning load_id",
-            (SOURCE, path.name, sha),
-        ).fetchone()[0]
-        conn.commit()  # the audit row stays visible even if the load fails
+        load_id = open_audit(conn, SOURCE, path.name, sha)
         try:
             parsed = parse_workbook(path)
             with conn.transaction():
                 result = _write(conn, load_id, sha, parsed)
         except Exception as exc:
-            conn.rollback()
-            conn.execute(
-                "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(), message = %s"
-                " where load_id = %s",
-                (f"{type(exc).__name__}: {exc}"[:2000], load_id),
-            )
-            conn.commit()
+            record_failure(conn, load_id, exc)
             raise
     result.seconds = time.monotonic() - started
     log.info("%s", result.summary())
