@@ -214,6 +214,6 @@ def test_record_chunks_never_split_a_quoted_newline(tmp_path, size):
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows(rows)
     pieces = list(loader.record_chunks(path, size))
-    parsed = [r for piece in pieces for r in csv.reader(io.StringIO(piece.decode(), newline=""))]
+    parsed = [r for piece in pieces for r in csv.reader(io.StringIO(bytes(piece).decode(), newline=""))]
     assert parsed == rows[1:]
     assert size > path.stat().st_size or len(pieces) > 1

@@ -12,11 +12,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-import queue
 import tempfile
-import threading
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +34,8 @@ from cds_warehouse.xlsx import xlsx_to_csv
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 8 << 20
+CLEANING_THREADS = 2
 LOGGED_REJECTS = 10
 MALFORMED = "*"  # column name recorded for rows whose field count is wrong
 
@@ -180,28 +181,29 @@ def _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, 
         column_types={name: pa.string() for name in present},
         strings_can_be_null=False,
     )
-    batches = (
-        batch
-        for piece in record_chunks(path, CHUNK_BYTES)
-        for batch in pacsv.read_csv(pa.py_buffer(piece), read_options, parse_options, convert_options)
-        .combine_chunks()
-        .to_batches()
-    )
+
+    def parse(piece) -> pa.Table:
+        return pacsv.read_csv(pa.py_buffer(piece), read_options, parse_options, convert_options)
+
+    def clean(table: pa.Table, first_row: int) -> _CleanedPiece:
+        n = table.num_rows
+        if record_numbers is None:
+            row_numbers = np.arange(first_row + 1, first_row + n + 1, dtype=np.int64)
+        else:
+            row_numbers = record_numbers[first_row : first_row + n]
+        cleaned, rejects = clean_batch(table.combine_chunks().to_batches()[0], spec, present, key, row_numbers)
+        block = as_copy_csv(cleaned, load_id) if cleaned.num_rows else None
+        return _CleanedPiece(block, n, cleaned.num_rows, rejects)
+
     rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
     rows_read = rows_loaded = 0
-    with conn.cursor() as cur, cur.copy(copy_statement(spec)) as copy, _BackgroundSender(copy) as send:
-        for batch in batches:
-            n = batch.num_rows
-            if record_numbers is None:
-                row_numbers = np.arange(rows_read + 1, rows_read + n + 1, dtype=np.int64)
-            else:
-                row_numbers = record_numbers[rows_read : rows_read + n]
-            rows_read += n
-            table, batch_rejects = clean_batch(batch, spec, present, key, row_numbers)
-            rejects.extend(batch_rejects)
-            if table.num_rows:
-                send(as_copy_csv(table, load_id))
-                rows_loaded += table.num_rows
+    with conn.cursor() as cur, cur.copy(copy_statement(spec)) as copy:
+        for piece in _cleaned_in_order(record_chunks(path, CHUNK_BYTES), parse, clean):
+            rows_read += piece.rows_read
+            rows_loaded += piece.rows_loaded
+            rejects.extend(piece.rejects)
+            if piece.copy_csv is not None:
+                copy.write(piece.copy_csv)
     copy_rejects(conn, spec, load_id, file_name, rejects)
     for row, column, reason in sorted(rejects)[:LOGGED_REJECTS]:
         log.warning("%s: row %s, column %s: %s", file_name, row, column, reason)
@@ -213,88 +215,100 @@ def _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, 
     return rows_read, rows_loaded, rows_read - rows_loaded
 
 
-def record_chunks(path: Path, size: int) -> Iterator[bytes]:
+@dataclass
+class _CleanedPiece:
+    copy_csv: memoryview | None  # COPY input of the piece's good rows (None when it has none)
+    rows_read: int
+    rows_loaded: int
+    rejects: list[tuple[int, str, str]]
+
+
+def _cleaned_in_order(pieces: Iterator, parse, clean, workers: int = CLEANING_THREADS) -> Iterator[_CleanedPiece]:
+    """Parse and clean the pieces on worker threads, yielded in file order.
+
+    pyarrow releases the GIL, so the workers and the caller (sending COPY data) run at the same time.
+    A piece's first row number is known once the piece before it is parsed: each task hands the
+    next one its row offset, so cleaning never waits for the whole file. At most workers + 1 pieces
+    are in flight, which keeps memory flat in the file's size.
+    """
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="clean")
+    in_flight: deque[Future] = deque()
+    offset: Future = Future()
+    offset.set_result(0)
+    try:
+        for piece in pieces:
+            next_offset: Future = Future()
+            in_flight.append(pool.submit(_parse_then_clean, piece, offset, next_offset, parse, clean))
+            offset = next_offset
+            if len(in_flight) > workers:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _parse_then_clean(piece, offset: Future, next_offset: Future, parse, clean) -> _CleanedPiece:
+    try:
+        table = parse(piece)
+        first_row = offset.result()
+    except BaseException as exc:  # the next piece cannot be numbered: it fails too, never waits forever
+        next_offset.set_exception(exc)
+        raise
+    next_offset.set_result(first_row + table.num_rows)
+    return clean(table, first_row)
+
+
+def record_chunks(path: Path, size: int) -> Iterator[memoryview]:
     """The file's data rows in pieces of about ``size`` bytes, each ending on a record boundary.
 
     pyarrow's own streaming reader reads ahead without bound (the whole file, in practice), so the
     file is cut here and each piece parsed on its own: memory stays flat in the file's size.
     A newline ends a record when the quotes before it are balanced (CSV escapes a quote by doubling
     it, which keeps the parity), so pieces never split a quoted value that holds a newline.
+    Each piece is a view of its own buffer, read into directly: no copy of the data is made.
     """
     with path.open("rb") as fh:
-        pending = b""
+        carry = b""  # the start of a record cut by the end of the previous read
         header_done = False
         while True:
-            block = fh.read(size)
-            data = pending + block
+            buf = bytearray(len(carry) + size)
+            buf[: len(carry)] = carry
+            got = fh.readinto(memoryview(buf)[len(carry) :])
+            data = memoryview(buf)[: len(carry) + got]
+            start = 0
             if not header_done:
-                end = _last_record_end(data, first=True)
-                if end < 0 and block:
-                    pending = data
+                end = _last_record_end(buf, len(data), first=True)
+                if end < 0 and got:
+                    carry = bytes(data)
                     continue
-                data = data[end + 1 :] if end >= 0 else b""
+                start = end + 1 if end >= 0 else len(data)
                 header_done = True
-            if not block:
-                if data.strip():
-                    yield data
+            if not got:
+                if bytes(data[start:]).strip():
+                    yield data[start:]
                 return
-            end = _last_record_end(data)
-            if end < 0:
-                pending = data
+            end = _last_record_end(buf, len(data))
+            if end < start:
+                carry = bytes(data[start:])
                 continue
-            yield data[: end + 1]
-            pending = data[end + 1 :]
+            yield data[start : end + 1]
+            carry = bytes(data[end + 1 :])
 
 
-def _last_record_end(data: bytes, first: bool = False) -> int:
-    """Offset of the last (or, with first, the first) newline outside quotes; -1 if none."""
+def _last_record_end(buf: bytearray, limit: int, first: bool = False) -> int:
+    """Offset of the last newline before ``limit`` (or, with first, the first one) outside quotes; -1 if none."""
     if first:
-        pos = data.find(b"\n")
-        while pos >= 0 and data.count(b'"', 0, pos) % 2:
-            pos = data.find(b"\n", pos + 1)
+        pos = buf.find(b"\n", 0, limit)
+        while pos >= 0 and buf.count(b'"', 0, pos) % 2:
+            pos = buf.find(b"\n", pos + 1, limit)
         return pos
-    quotes = data.count(b'"')
-    pos = len(data)
-    while (pos := data.rfind(b"\n", 0, pos)) >= 0:
-        if (quotes - data.count(b'"', pos)) % 2 == 0:
+    quotes = buf.count(b'"', 0, limit)
+    pos = limit
+    while (pos := buf.rfind(b"\n", 0, pos)) >= 0:
+        if (quotes - buf.count(b'"', pos, limit)) % 2 == 0:
             return pos
     return -1
-
-
-class _BackgroundSender:
-    """Sends COPY blocks from a thread while the caller cleans the next block, so client and server
-    work at the same time; the queue is short so memory stays flat however large the file."""
-
-    _DONE = object()
-
-    def __init__(self, copy, depth: int = 2):
-        self._copy = copy
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="copy-sender", daemon=True)
-
-    def _run(self) -> None:
-        while (block := self._queue.get()) is not self._DONE:
-            if self._error is None:
-                try:
-                    self._copy.write(block)
-                except BaseException as exc:  # surfaced in the caller's thread
-                    self._error = exc
-
-    def __call__(self, block) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(block)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._queue.put(self._DONE)
-        self._thread.join()
-        if self._error is not None and exc_info[0] is None:
-            raise self._error
 
 
 def copy_statement(spec: SourceSpec, table: str | None = None) -> sql.Composed:
@@ -464,11 +478,30 @@ def keyed_hash(values: pa.Array, key: bytes) -> pa.Array:
     """Keyed BLAKE2b of the digits of an ID number or phone: joinable, not reversible without the key."""
     digits = pc.replace_substring_regex(values, r"\D", "")
     digits = pc.replace_substring_regex(digits, r"^84(\d{9})$", "0\\1")  # +84 912... == 0912...
-    keyed = hashlib.blake2b(key=key[:64], digest_size=16)
+    digits = pc.if_else(pc.equal(digits, ""), pa.scalar(None, pa.string()), digits)
+    present = digits.drop_null()
+    hashed = _blake2b_hex(present, key)
+    if len(present) == len(digits):
+        return hashed
+    return pc.replace_with_mask(pa.nulls(len(digits), pa.string()), pc.is_valid(digits), hashed)
 
-    def digest(value: str) -> str:
-        h = keyed.copy()  # copying the keyed state skips re-absorbing the key for every value
-        h.update(value.encode())
-        return h.hexdigest()
 
-    return pa.array([digest(v) if v else None for v in digits.to_pylist()], type=pa.string())
+def _blake2b_hex(values: pa.StringArray, key: bytes) -> pa.StringArray:
+    """32 hex characters per value. The values are read straight from the array's buffers and the
+    digests hex-encoded in one go: the per-value Python work is one copy of the keyed state and
+    one update."""
+    if len(values) == 0:
+        return pa.array([], pa.string())
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + len(values) + 1]
+    data = values.buffers()[2].to_pybytes()
+    keyed = hashlib.blake2b(key=key[:64], digest_size=16)  # copying the keyed state skips re-absorbing the key
+    new = keyed.copy
+    digests = []
+    bounds = offsets.tolist()
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        h = new()
+        h.update(data[start:end])
+        digests.append(h.digest())
+    hexed = b"".join(digests).hex().encode()
+    hex_offsets = np.arange(0, 32 * (len(values) + 1), 32, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(hex_offsets), pa.py_buffer(hexed))
