@@ -1,5 +1,9 @@
 """Nightly: portal dossier exports and the portal API -> raw (quality gate) -> dbt marts (quality gate).
 
+dbt_build renders the models downstream of the portal's raw tables as tasks (one `dbt build` of a
+model and its tests each). What they read besides the portal (seeds, reference dimensions, agency-report
+models) is built by portal_inputs on the first run and whenever the dbt project changes.
+
 The logic lives in the cds_warehouse package; this file only wires it.
 """
 
@@ -10,7 +14,7 @@ from airflow.sdk import Asset, chain, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import LoadMode, TestBehavior
 
-from cds_warehouse.orchestration import DBT_MANIFEST, dbt_executable
+from cds_warehouse.dbt_build import DBT_MANIFEST, PORTAL_MODELS, dbt_executable
 from cds_warehouse.settings import DBT_PROJECT_DIR
 
 SOURCE = "portal_dossiers"
@@ -44,6 +48,12 @@ def portal_dossiers_nightly():
 
         gate_batches([*load_ids, *api_load_ids])
 
+    @task
+    def portal_inputs() -> bool:
+        from cds_warehouse.dbt_build import build_portal_inputs
+
+        return build_portal_inputs()
+
     transform = DbtTaskGroup(
         group_id="dbt_build",
         project_config=ProjectConfig(
@@ -59,6 +69,7 @@ def portal_dossiers_nightly():
         execution_config=ExecutionConfig(dbt_executable_path=dbt_executable()),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS,
+            select=[PORTAL_MODELS],
             emit_datasets=False,
             # one task per model runs it and its tests (dbt build): half the tasks of run + test
             test_behavior=TestBehavior.BUILD,
@@ -73,7 +84,7 @@ def portal_dossiers_nightly():
 
         enforce(run_checkpoint("marts"))
 
-    chain(validate_raw(ingest(), ingest_api()), transform, validate_marts())
+    chain(validate_raw(ingest(), ingest_api()), portal_inputs(), transform, validate_marts())
 
 
 portal_dossiers_nightly()

@@ -21,13 +21,15 @@ def test_dagbag_imports_without_errors():
     assert bag.import_errors == {}
     dag = bag.get_dag(DAG_ID)
     ids = set(dag.task_ids)
-    assert {"ingest", "validate_raw", "validate_marts"} <= ids
-    assert any(t.startswith("dbt_build.mart_target_attainment") for t in ids)
-    # the quality gate sits between ingestion and every dbt task
-    downstream_of_gate = dag.get_task("validate_raw").get_flat_relative_ids(upstream=False)
+    assert {"ingest", "validate_raw", "portal_inputs", "validate_marts"} <= ids
     dbt_tasks = {t for t in ids if t.startswith("dbt_build.")}
-    assert dbt_tasks and dbt_tasks <= downstream_of_gate
-    assert "validate_raw" in dag.get_task("dbt_build.targets_seed_build").get_flat_relative_ids(upstream=True)
+    # the group holds the models downstream of the portal's raw tables, not the seeds they read
+    assert {"dbt_build.fct_dossier_model_build", "dbt_build.mart_target_attainment_model_build"} <= dbt_tasks
+    assert not any("seed" in t for t in dbt_tasks)
+    # the quality gate, then the portal models' other inputs, come before every dbt task
+    downstream_of_inputs = dag.get_task("portal_inputs").get_flat_relative_ids(upstream=False)
+    assert dbt_tasks <= downstream_of_inputs
+    assert "validate_raw" in dag.get_task("portal_inputs").get_flat_relative_ids(upstream=True)
 
 
 def _expected_rates(path: Path) -> dict[tuple[str, str], tuple[str, float]]:

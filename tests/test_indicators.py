@@ -283,3 +283,23 @@ def test_a_day_of_changes_recomputes_only_the_touched_months(warehouse, dbt_dirs
     assert_same_observations(observations(conn), day_two, "--full-refresh vs the incremental run")
     assert {k: v[1] for k, v in aggregate_rows(conn).items()} == {k: v[1] for k, v in aggregate_two.items()}
     assert {k: v[1] for k, v in dossier_rows(conn).items()} == {k: v[1] for k, v in dossiers_two.items()}
+
+
+def test_a_nightly_run_tests_its_own_loads_and_a_full_refresh_tests_every_row(warehouse, dbt_dirs):
+    conn = warehouse
+    first = load_and_publish("dossiers.csv")
+    dbt_build(dbt_dirs)
+    changes = load_and_publish("changes.csv")
+    # a channel code no quality gate would let through, written straight into the batches
+    corrupt = "update raw.portal_dossier set channel = %s where load_id = %s and source_row = 1"
+    original = conn.execute(
+        "select channel from raw.portal_dossier where load_id = %s and source_row = 1", (changes,)
+    ).fetchone()[0]
+    conn.execute(corrupt, (9, changes))
+    with pytest.raises(AssertionError, match="accepted_values_stg_portal__dossiers_channel"):
+        dbt_build(dbt_dirs)  # the night's load is tested
+    conn.execute(corrupt, (original, changes))
+    conn.execute(corrupt, (9, first))
+    dbt_build(dbt_dirs)  # a load processed by an earlier run is not read again, nor tested again
+    with pytest.raises(AssertionError, match="accepted_values_stg_portal__dossiers_channel"):
+        dbt_build(dbt_dirs, "--full-refresh")  # every row is read, every row is tested

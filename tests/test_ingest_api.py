@@ -310,17 +310,6 @@ def test_the_dag_task_returns_the_batches_awaiting_the_gate(conn, server, monkey
 
 
 @pytest.mark.slow
-def test_throughput_of_200k_dossiers_through_the_local_server(conn):
-    big = PortalDataset.generate(rows=200_000, seed=2025)
-    with PortalServer(big, token=TOKEN) as server:
-        started = time.monotonic()
-        result = ingest_api(PortalConfig(server.url, TOKEN), policy=FAST, page_size=1000, lag=timedelta(0))
-        seconds = time.monotonic() - started
-    assert result.rows_loaded == len(big)
-    print(f"\n{len(big):,} versions of 200,000 dossiers in {seconds:.1f} s: {len(big) / seconds:,.0f} rows/s")
-
-
-@pytest.mark.slow
 def test_the_nightly_dag_pulls_the_api_through_the_gate_into_the_marts(conn, tmp_path, monkeypatch):
     from cds_warehouse.cli import run_dag
 

@@ -8,12 +8,10 @@ from pathlib import Path
 
 from cds_warehouse.db import connect
 from cds_warehouse.load import LoadResult, load_file
-from cds_warehouse.settings import DBT_PROJECT_DIR, STATE_DIR
+from cds_warehouse.settings import STATE_DIR
 from cds_warehouse.sources import load_source
 
 log = logging.getLogger(__name__)
-
-DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 def landing_dir(source: str) -> Path:
@@ -82,11 +80,3 @@ def ingest_portal_api() -> list[int]:
             "select load_id from raw.load_audit where source = %s and status = 'loaded' order by load_id", (SOURCE,)
         ).fetchall()
     return [r[0] for r in rows]
-
-
-def dbt_executable() -> str:
-    """The dbt next to the running Python (the project's venv), else whatever is on PATH."""
-    import sys
-
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"

@@ -15,26 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 from cds_warehouse.agency_reports.loader import PUBLISHED_SOURCE, SOURCE, gate_batch, load_report, read_issues
 from cds_warehouse.db import connect
-from cds_warehouse.orchestration import dbt_executable, landing_dir
-from cds_warehouse.settings import DBT_PROJECT_DIR, libpq_env, warehouse_dsn
+from cds_warehouse.dbt_build import run_build
+from cds_warehouse.orchestration import landing_dir
 
 log = logging.getLogger(__name__)
 
 PATTERNS = {SOURCE: ("*.xlsx", "*.xlsm", "*.xls"), PUBLISHED_SOURCE: ("*.csv",)}
 DBT_SELECTOR = "+tag:agency_reports"
 REVIEW_MODEL = "marts.agency_report_rows_awaiting_review"
-
-
-def dbt_project_dir() -> Path:
-    """The dbt project (CDS_DBT_PROJECT_DIR overrides it, e.g. a test copy with a fixture catalog)."""
-    return Path(os.environ.get("CDS_DBT_PROJECT_DIR", DBT_PROJECT_DIR))
 
 
 def waiting_files(source: str) -> list[Path]:
@@ -163,31 +156,7 @@ def move_to_failed(path: Path, reason: str) -> Path:
 def build_models(selector: str = DBT_SELECTOR) -> None:
     """dbt build of the agency-report models and what they need (seeds: catalog, aliases, agencies).
     Run every time, so that an alias added to the seed re-matches rows already loaded."""
-    project = dbt_project_dir()
-    env = {**os.environ, **libpq_env(warehouse_dsn()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-    command = [
-        dbt_executable(),
-        "build",
-        "--select",
-        selector,
-        "--project-dir",
-        str(project),
-        "--profiles-dir",
-        str(project),
-        # tests of a selected node whose other parents are not selected (targets -> indicators) stay out
-        "--indirect-selection",
-        "cautious",
-        "--target-path",
-        str(project / "target_agency_reports"),
-        "--log-path",
-        str(project / "logs_agency_reports"),
-    ]
-    log.info("%s", " ".join(command))
-    run = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    for line in run.stdout.splitlines():
-        log.info("dbt: %s", line)
-    if run.returncode != 0:
-        raise RuntimeError(f"dbt build failed (exit {run.returncode}):\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")
+    run_build([selector], artifacts="agency_reports")
 
 
 def rows_awaiting_review(limit: int = 20) -> tuple[int, list[str]]:

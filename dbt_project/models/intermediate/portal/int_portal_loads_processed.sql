@@ -26,7 +26,8 @@ final as (
         province_code,
         max_updated_at,
         dossier_versions,
-        now() as processed_at
+        now() as processed_at,
+        '{{ invocation_id }}' as dbt_invocation_id
     from pending_loads
 
 )

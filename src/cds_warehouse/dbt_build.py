@@ -1,0 +1,117 @@
+"""dbt builds run from the DAGs and the benchmark: one way to call dbt, and what each DAG selects.
+
+The portal's nightly DAG renders only the models downstream of the portal's raw tables (PORTAL_MODELS)
+as Airflow tasks. What those models read besides the portal (seeds, reference dimensions, agency-report
+models) changes only when the dbt project changes, so build_portal_inputs builds it on the first run
+and after each change of the project, and skips it otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cds_warehouse.db import connect
+from cds_warehouse.settings import DBT_PROJECT_DIR, libpq_env, warehouse_dsn
+
+log = logging.getLogger(__name__)
+
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+PORTAL_MODELS = "path:models/staging/portal+"
+# Every ancestor of the portal models that is not itself downstream of the portal's raw tables.
+PORTAL_INPUTS = {"select": ["@source:portal"], "exclude": [PORTAL_MODELS]}
+INPUTS_STATE = "reference.dbt_portal_inputs_build"  # the project digest of the last inputs build
+_NOT_PROJECT_FILES = {"target", "logs", "dbt_packages"}
+
+
+def dbt_executable() -> str:
+    """The dbt next to the running Python (the project's venv), else whatever is on PATH."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_project_dir() -> Path:
+    """The dbt project (CDS_DBT_PROJECT_DIR overrides it, e.g. a test copy with a fixture catalog)."""
+    return Path(os.environ.get("CDS_DBT_PROJECT_DIR", DBT_PROJECT_DIR))
+
+
+def run_build(
+    select: list[str] = (), exclude: list[str] = (), extra: list[str] = (), artifacts: str = "warehouse"
+) -> None:
+    """`dbt build` of a selection (everything when none) against the warehouse, logged; raises with
+    dbt's output on failure. Builds that may run at the same time (one per DAG) keep their target and
+    log folders apart (``artifacts``); builds in sequence share them, so dbt parses only what changed."""
+    project = dbt_project_dir()
+    env = {**os.environ, **libpq_env(warehouse_dsn()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    command = [
+        dbt_executable(),
+        "build",
+        *(["--select", *select] if select else []),
+        *(["--exclude", *exclude] if exclude else []),
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        # tests of a selected node whose other parents are not selected stay out
+        "--indirect-selection",
+        "cautious",
+        "--target-path",
+        str(project / f"target_{artifacts}"),
+        "--log-path",
+        str(project / f"logs_{artifacts}"),
+        *extra,
+    ]
+    log.info("%s", " ".join(command))
+    run = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    for line in run.stdout.splitlines():
+        log.info("dbt: %s", line)
+    if run.returncode != 0:
+        raise RuntimeError(f"dbt build failed (exit {run.returncode}):\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")
+
+
+def project_digest(project: Path | None = None) -> str:
+    """sha256 over the dbt project's own files (models, seeds, macros, tests, configuration)."""
+    project = project or dbt_project_dir()
+    digest = hashlib.sha256()
+    for path in sorted(project.rglob("*")):
+        relative = path.relative_to(project)
+        if not path.is_file() or relative.parts[0].startswith((*_NOT_PROJECT_FILES, ".")):
+            continue
+        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_portal_inputs() -> bool:
+    """Build the portal models' other inputs unless this version of the project already built them in
+    this warehouse; returns whether it built. The record lives in the reference schema, so a warehouse
+    whose dbt schemas were dropped is rebuilt."""
+    digest = project_digest()
+    with connect() as conn:
+        if conn.execute("select to_regclass(%s)", (INPUTS_STATE,)).fetchone()[0]:
+            built = conn.execute(f"select project_digest from {INPUTS_STATE}").fetchone()
+            if built and built[0] == digest:
+                log.info("portal inputs already built by this version of the dbt project (%s)", digest[:12])
+                return False
+    run_build(**PORTAL_INPUTS)
+    _record_inputs_built(digest)
+    return True
+
+
+def full_build() -> None:
+    """`dbt build --full-refresh` of the whole project: every model rebuilt from all published loads
+    (after a change of an incremental model's columns, or to check the incremental runs)."""
+    digest = project_digest()
+    run_build(extra=["--full-refresh"])
+    _record_inputs_built(digest)
+
+
+def _record_inputs_built(digest: str) -> None:
+    with connect() as conn, conn.transaction():
+        conn.execute(f"create table if not exists {INPUTS_STATE} (project_digest text not null, built_at timestamptz)")
+        conn.execute(f"delete from {INPUTS_STATE}")
+        conn.execute(f"insert into {INPUTS_STATE} values (%s, now())", (digest,))
+    log.info("portal inputs built by this version of the dbt project (%s)", digest[:12])

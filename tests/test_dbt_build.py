@@ -1,0 +1,45 @@
+"""The dbt builds the DAGs run: the portal models' other inputs are built once per version of the project."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from cds_warehouse.dbt_build import build_portal_inputs, project_digest
+from cds_warehouse.settings import DBT_PROJECT_DIR
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target*", "logs*"))
+    return copy
+
+
+def test_the_digest_follows_the_project_files_and_ignores_build_output(project_copy):
+    before = project_digest(project_copy)
+    (project_copy / "target_warehouse").mkdir()
+    (project_copy / "target_warehouse" / "run_results.json").write_text("{}")
+    (project_copy / "logs" / "dbt.log").parent.mkdir(exist_ok=True)
+    (project_copy / "logs" / "dbt.log").write_text("a run")
+    assert project_digest(project_copy) == before
+
+    seed = project_copy / "seeds" / "thresholds_766.csv"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert project_digest(project_copy) != before
+
+
+@pytest.mark.slow
+def test_portal_inputs_are_built_on_the_first_run_and_after_a_change_only(conn, project_copy, monkeypatch):
+    assert build_portal_inputs() is True
+    assert conn.execute("select count(*) from reference.targets").fetchone()[0] > 0
+    assert conn.execute("select to_regclass('marts.dim_admin_unit')").fetchone()[0] is not None
+    assert conn.execute("select to_regclass('marts.fct_dossier')").fetchone()[0] is None  # not an input
+
+    assert build_portal_inputs() is False  # same project: nothing to build
+
+    (project_copy / "macros" / "a_new_macro.sql").write_text("{% macro a_new_macro() %}1{% endmacro %}\n")
+    monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(project_copy))
+    assert build_portal_inputs() is True
+    assert build_portal_inputs() is False
