@@ -12,8 +12,11 @@ from cds_warehouse.settings import DBT_PROJECT_DIR
 
 @pytest.fixture
 def project_copy(tmp_path):
+    def build_output(folder, names):  # target*/logs* of the project root, not models/.../targets
+        return [n for n in names if folder == str(DBT_PROJECT_DIR) and n.startswith(("target", "logs"))]
+
     copy = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target*", "logs*"))
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=build_output)
     return copy
 
 
