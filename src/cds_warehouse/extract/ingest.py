@@ -28,7 +28,7 @@ from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.extract.contract import MAX_LIMIT, format_ts
 from cds_warehouse.extract.http import RetryPolicy
 from cds_warehouse.extract.portal_api import Key, Page, PortalApi, PortalConfig, page_to_batch, unknown_fields
-from cds_warehouse.load import as_copy_csv, clean_batch, copy_rejects, copy_statement
+from cds_warehouse.load import analyze_raw, as_copy_csv, clean_batch, copy_rejects, copy_statement
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import load_source
 
@@ -273,6 +273,7 @@ class _Pull:
             )
             # a finished batch takes no more pages: its ledger of versions has served its purpose
             self.conn.execute("delete from raw.portal_api_version where load_id = %s", (self.load_id,))
+        analyze_raw(self.conn, self.spec)
 
     def _advance_without_batch(self, end: datetime) -> None:
         self.conn.execute(
