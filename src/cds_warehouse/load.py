@@ -90,10 +90,18 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
 
 
 def analyze_raw(conn, spec: SourceSpec) -> None:
-    """Fresh planner statistics for the source's raw table after a batch. Each batch brings a load_id
-    above the statistics' range; without them the models' and tests' filters on the new loads plan a
-    scan of the whole history instead of the load_id index. ANALYZE samples a fixed number of rows,
-    so it costs the same whatever the table's size."""
+    """Index summaries and planner statistics of the source's raw table brought up to date after a
+    batch. The batch's rows sit in block ranges its BRIN index has not summarised yet, which every index
+    scan must read, and its load_id lies above the statistics' range; without this the models' and
+    tests' filters on the new loads read the whole history. Both steps read the new blocks or a fixed
+    sample, so they cost the same whatever the table's size."""
+    brin_indexes = conn.execute(
+        "select i.indexrelid::regclass::text from pg_index as i join pg_class as c on c.oid = i.indexrelid"
+        " join pg_am as am on am.oid = c.relam where i.indrelid = %s::regclass and am.amname = 'brin'",
+        (spec.raw_table,),
+    ).fetchall()
+    for (index,) in brin_indexes:
+        conn.execute("select brin_summarize_new_values(%s::regclass)", (index,))
     conn.execute(sql.SQL("analyze {}").format(sql.SQL(spec.raw_table)))
     conn.commit()
 
