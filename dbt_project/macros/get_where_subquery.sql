@@ -1,9 +1,8 @@
 {#-
     Tests of the portal's history-sized relations (raw.portal_dossier, stg_portal__dossiers, fct_dossier)
-    carry `where: "load_id = any(array(__portal_loads_of_this_run__))"` (set by folder in dbt_project.yml),
-    so a nightly run tests the rows it brings instead of rescanning every version ever loaded. The marker
-    is resolved here, when the test runs (= any(array(...)) lets the filter reach the raw table's load_id
-    index, as in int_dossier_versions_pending):
+    carry `where: "load_id = any(__portal_loads_of_this_run__)"` (set by folder in dbt_project.yml), so a
+    nightly run tests the rows it brings instead of rescanning every version ever loaded. The marker is
+    resolved here, when the test runs, into an array of load ids:
       * incremental run: the published portal loads no earlier dbt invocation has processed, i.e. the
         loads this invocation reads (int_portal_loads_processed records the invocation that processed
         each load, so the set is the same before and after that model is built in this run);
@@ -38,7 +37,10 @@
                     where earlier.dbt_invocation_id <> '{{ invocation_id }}'
                 )
         {%- endset -%}
-        {%- set where = where | replace(marker, this_run) -%}
+        {#- a literal list: the planner then estimates each load from the statistics and reads its rows
+            through the load_id index, where a subquery's unknown result would plan a full scan -#}
+        {%- set load_ids = run_query(this_run).columns[0].values() | map('int') | map('string') | list -%}
+        {%- set where = where | replace(marker, "'{" ~ load_ids | join(',') ~ "}'::bigint[]") -%}
     {%- endif -%}
     {%- if where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
