@@ -37,10 +37,7 @@
                     where earlier.dbt_invocation_id <> '{{ invocation_id }}'
                 )
         {%- endset -%}
-        {#- a literal list: the planner then estimates each load from the statistics and reads its rows
-            through the load_id index, where a subquery's unknown result would plan a full scan -#}
-        {%- set load_ids = run_query(this_run).columns[0].values() | map('int') | map('string') | list -%}
-        {%- set where = where | replace(marker, "'{" ~ load_ids | join(',') ~ "}'::bigint[]") -%}
+        {%- set where = where | replace(marker, load_ids_array(this_run)) -%}
     {%- endif -%}
     {%- if where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}

@@ -205,6 +205,8 @@ def _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, 
 
     def clean(table: pa.Table, first_row: int) -> _CleanedPiece:
         n = table.num_rows
+        if n == 0:  # a piece of blank lines
+            return _CleanedPiece(None, 0, 0, [])
         if record_numbers is None:
             row_numbers = np.arange(first_row + 1, first_row + n + 1, dtype=np.int64)
         else:

@@ -5,18 +5,11 @@
 
 with
 
-pending_loads as (
-
-    select distinct load_id from {{ ref('int_portal_loads_pending') }}
-
-),
-
 dossier_versions as (
 
     select * from {{ ref('stg_portal__dossiers') }}
-    -- "= any(array(...))" is planned as one parameter, so the filter reaches the scan of the raw table
-    -- (and its load_id index) instead of being joined after every raw row has been normalised.
-    where load_id = any(array(select pending_loads.load_id from pending_loads))
+    -- the pending loads as a literal (macro load_ids_array): read through the raw table's load_id index
+    where load_id = any({{ load_ids_array('select load_id from ' ~ ref('int_portal_loads_pending')) }})
 
 ),
 

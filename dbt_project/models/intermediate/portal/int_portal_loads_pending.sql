@@ -5,24 +5,18 @@
 {{ config(materialized='table') }}
 
 {%- set processed = processed_portal_loads_relation() %}
+{%- set published_not_processed -%}
+    select load_id from {{ source('portal', 'load_audit') }} where status = 'published'
+    {%- if processed is not none %} and load_id not in (select load_id from {{ processed }}){% endif %}
+{%- endset %}
+-- The pending loads, read when the model runs, as a literal (macro load_ids_array).
+{%- set pending = load_ids_array(published_not_processed) %}
 
 with
 
-published_loads as (
-
-    select load_id
-    from {{ source('portal', 'load_audit') }}
-    where status = 'published'
-
-),
-
 pending_loads as (
 
-    select load_id
-    from published_loads
-    {%- if processed is not none %}
-        where load_id not in (select processed.load_id from {{ processed }} as processed)
-    {%- endif %}
+    select unnest({{ pending }}) as load_id
 
 ),
 
@@ -34,8 +28,7 @@ pending_versions as (
         max(updated_at) as max_updated_at,
         count(*) as dossier_versions
     from {{ ref('stg_portal__dossiers') }}
-    -- One parameter (see int_dossier_versions_pending): the filter reaches the raw table's load_id index.
-    where load_id = any(array(select pending_loads.load_id from pending_loads))
+    where load_id = any({{ pending }})
     group by load_id, province_code
 
 ),

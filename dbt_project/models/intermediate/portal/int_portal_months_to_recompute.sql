@@ -8,12 +8,6 @@
 
 with
 
-pending_loads as (
-
-    select distinct load_id from {{ ref('int_portal_loads_pending') }}
-
-),
-
 as_of as (
 
     select * from {{ ref('int_portal_as_of') }}
@@ -27,7 +21,8 @@ changed_dossiers as (
         recompute_from_month,
         recompute_to_month
     from {{ ref('fct_dossier') }}
-    where load_id in (select pending_loads.load_id from pending_loads)
+    -- the pending loads as a literal (macro load_ids_array): read through fct_dossier's load_id index
+    where load_id = any({{ load_ids_array('select load_id from ' ~ ref('int_portal_loads_pending')) }})
 
 ),
 
