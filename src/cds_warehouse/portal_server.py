@@ -158,13 +158,17 @@ class PortalDataset:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             header = next(csv.reader(fh))
         names = [spec.column_for_header(h).name for h in header]
-        raw = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False
-            ),
-        )
+        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False)
+        # Streamed and single-threaded (the threaded reader reads ahead), so a limit reads only its rows.
+        read = pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False)
+        reader = pacsv.open_csv(path, read_options=read, convert_options=convert)
+        batches, rows = [], 0
+        for batch in reader:
+            batches.append(batch)
+            rows += batch.num_rows
+            if limit is not None and rows >= limit:
+                break
+        raw = pa.Table.from_batches(batches, schema=reader.schema)
         if limit is not None:
             raw = raw.slice(0, limit)
         columns = {}
