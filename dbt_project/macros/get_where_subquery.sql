@@ -15,29 +15,10 @@
     {%- set where = config.get('where') or '' -%}
     {%- set marker = '__portal_loads_of_this_run__' -%}
     {%- if marker in where -%}
-        {%- set processed = processed_portal_loads_relation() -%}
-        {%- if processed is none -%}
+        {%- if processed_portal_loads_relation() is none -%}
             {%- do return(relation) -%}
         {%- endif -%}
-        {#- not source(): a test may only call source() for the relations it was parsed with -#}
-        {%- set audit_node = graph.sources.values()
-            | selectattr('source_name', 'equalto', 'portal')
-            | selectattr('name', 'equalto', 'load_audit')
-            | first -%}
-        {%- set audit = api.Relation.create(
-            database=audit_node.database, schema=audit_node.schema, identifier=audit_node.identifier
-        ) -%}
-        {%- set this_run -%}
-            select audit.load_id
-            from {{ audit }} as audit
-            where
-                audit.status = 'published'
-                and audit.load_id not in (
-                    select earlier.load_id from {{ processed }} as earlier
-                    where earlier.dbt_invocation_id <> '{{ invocation_id }}'
-                )
-        {%- endset -%}
-        {%- set where = where | replace(marker, load_ids_array(this_run)) -%}
+        {%- set where = where | replace(marker, load_ids_array(portal_loads_of_this_run())) -%}
     {%- endif -%}
     {%- if where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}

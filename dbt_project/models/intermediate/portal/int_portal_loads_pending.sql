@@ -4,13 +4,9 @@
 -- first run, or when int_portal_loads_processed is missing, every published load is pending.
 {{ config(materialized='table') }}
 
-{%- set processed = processed_portal_loads_relation() %}
-{%- set published_not_processed -%}
-    select load_id from {{ source('portal', 'load_audit') }} where status = 'published'
-    {%- if processed is not none %} and load_id not in (select load_id from {{ processed }}){% endif %}
-{%- endset %}
--- The pending loads, read when the model runs, as a literal (macro load_ids_array).
-{%- set pending = load_ids_array(published_not_processed) %}
+-- depends_on: {{ source('portal', 'load_audit') }}
+-- The pending loads (macro portal_loads_of_this_run), read when the model runs, as a literal.
+{%- set pending = load_ids_array(portal_loads_of_this_run()) %}
 
 with
 
