@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import run_dbt
 
@@ -51,6 +52,18 @@ OBSERVATION_COLUMNS = [
     ("method", "text"),
     ("load_id", "bigint"),
     ("source_file", "text"),
+]
+
+# One statement per kind of constraint the contracts declare (not null, check, multi-column check, key).
+BROKEN_CONTRACTS = [
+    "update marts.fct_dossier set admin_level_code = 'ward'",
+    "update marts.fct_dossier set dossier_key = null",
+    "update intermediate.int_dossiers_aggregated_to_unit_month set online_dossiers = dossiers_received + 1",
+    "update marts.fct_indicator_observation set value = 100.01 where unit = 'percent'",
+    "insert into marts.fct_indicator_observation select * from marts.fct_indicator_observation limit 1",
+    "update marts.fct_online_dossier_rate_monthly set grain = 'district'",
+    "update marts.mart_indicator_timeseries set method = 'guessed'",
+    "update marts.mart_target_attainment set status = 'unknown'",
 ]
 
 pytestmark = pytest.mark.slow  # several dbt builds and quality gates: about a minute and a half
@@ -195,6 +208,11 @@ def test_indicators_equal_the_hand_computed_fixture(warehouse, dbt_dirs):
         ("district", march, Decimal("50.00")),
         ("province", march, Decimal("100.00")),
     ]
+
+    # the contracts' constraints live in the tables: a row that breaks one is refused by PostgreSQL
+    for statement in BROKEN_CONTRACTS:
+        with pytest.raises(psycopg.errors.IntegrityError), conn.transaction():
+            conn.execute(statement)
 
 
 def test_a_day_of_changes_recomputes_only_the_touched_months(warehouse, dbt_dirs):

@@ -12,7 +12,6 @@
         on_schema_change='fail',
         pre_hook="{{ disable_jit() }}",
         indexes=[
-            {'columns': ['dossier_key'], 'unique': True},
             {'columns': ['load_id']},
             {'columns': ['province_code', 'counted_to_month']},
         ],
