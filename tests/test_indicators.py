@@ -54,10 +54,11 @@ OBSERVATION_COLUMNS = [
     ("source_file", "text"),
 ]
 
-# One statement per kind of constraint the contracts declare (not null, check, multi-column check, key).
+# One statement per kind of rule the tables enforce: not null, check, multi-column check, key, unique index.
 BROKEN_CONTRACTS = [
     "update marts.fct_dossier set admin_level_code = 'ward'",
     "update marts.fct_dossier set dossier_key = null",
+    "insert into marts.fct_dossier select * from marts.fct_dossier limit 1",
     "update intermediate.int_dossiers_aggregated_to_unit_month set online_dossiers = dossiers_received + 1",
     "update marts.fct_indicator_observation set value = 100.01 where unit = 'percent'",
     "insert into marts.fct_indicator_observation select * from marts.fct_indicator_observation limit 1",

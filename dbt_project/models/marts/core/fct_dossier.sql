@@ -3,7 +3,9 @@
 -- keeps it only when it is newer than the version held (greater updated_at, then load_id, then
 -- source_row); a full build takes the latest of all published versions. The bookkeeping columns
 -- recompute_from_month / recompute_to_month tell int_portal_months_to_recompute which months the change
--- of the dossier affects (see _core__models.yml).
+-- of the dossier affects (see _core__models.yml). dossier_key is kept unique by a unique index rather
+-- than a contract key: built after the rows it takes 10 s at 10M dossiers, where a key filled row by row
+-- adds 22 s to the insert.
 {{
     config(
         materialized='incremental',
@@ -12,6 +14,7 @@
         on_schema_change='fail',
         pre_hook="{{ disable_jit() }}",
         indexes=[
+            {'columns': ['dossier_key'], 'unique': True},
             {'columns': ['load_id']},
             {'columns': ['province_code', 'counted_to_month']},
         ],
