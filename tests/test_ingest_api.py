@@ -190,6 +190,47 @@ def test_a_page_the_server_repeats_is_not_stored_twice_even_by_a_client_that_tru
     assert len(keys) == len(dataset) - 2 * PAGE
 
 
+def _landed_rows(conn, load_id: int) -> list[dict]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "select to_jsonb(p) - 'load_id' from raw.portal_dossier p where load_id = %s"
+            " order by updated_at, dossier_code",
+            (load_id,),
+        )
+    ]
+
+
+def test_rows_without_their_null_fields_and_zoned_timestamps_land_as_plain_ones(conn, dataset):
+    """What the contract allows: a field missing from any row (the first too) is null; "+07:00" is local time."""
+    with PortalServer(dataset, token=TOKEN) as server:
+        plain = ingest(server, source="portal_api_plain")
+    every_page_varied = FaultPlan(seed=4, rates={"sparse": 0.5, "zoned": 0.5})
+    with PortalServer(dataset, token=TOKEN, faults=every_page_varied) as server:
+        varied = ingest(server)
+        assert server.stats["fault_sparse"] > 2 and server.stats["fault_zoned"] > 2
+    assert varied.rows_loaded == plain.rows_loaded == len(dataset) and varied.rows_rejected == 0
+    assert _landed_rows(conn, varied.load_id) == _landed_rows(conn, plain.load_id)
+
+
+def test_a_version_committed_late_behind_the_cursor_is_kept_and_a_repeat_is_not(conn, dataset, monkeypatch):
+    late, repeat = dataset.rows()[150], dataset.rows()[10]  # pages 2 and 1 of the pull
+    served = PortalDataset(pa.concat_tables([dataset.table.slice(0, 150), dataset.table.slice(151)]))
+    verify = portal_api_module.verify_page
+
+    def page_with_rows_behind_the_cursor(body, start, end, after, number):
+        page = verify(body, start, end, after, number)
+        if number == 4:  # the portal now holds a version it committed after the cursor passed its key
+            page.behind.extend([late, repeat])
+        return page
+
+    monkeypatch.setattr(portal_api_module, "verify_page", page_with_rows_behind_the_cursor)
+    with PortalServer(served, token=TOKEN) as server:
+        result = ingest(server)
+    assert raw_keys(conn) == dataset.version_keys()
+    assert result.rows_late == 1 and result.rows_duplicate == 0 and result.rows_loaded == len(dataset)
+
+
 def test_giving_up_marks_the_batch_failed_and_the_next_run_resumes_it(conn, dataset):
     faults = FaultPlan(pages={4: ("error", 99)})
     with PortalServer(dataset, token=TOKEN, faults=faults) as server:

@@ -39,6 +39,11 @@ def dbt_project_dir() -> Path:
     return Path(os.environ.get("CDS_DBT_PROJECT_DIR", DBT_PROJECT_DIR))
 
 
+def run_results_path(artifacts: str = "warehouse") -> Path:
+    """dbt's run_results.json of the last build with these artifacts (see run_build)."""
+    return dbt_project_dir() / f"target_{artifacts}" / "run_results.json"
+
+
 def run_build(
     select: list[str] = (), exclude: list[str] = (), extra: list[str] = (), artifacts: str = "warehouse"
 ) -> None:
@@ -60,7 +65,7 @@ def run_build(
         "--indirect-selection",
         "cautious",
         "--target-path",
-        str(project / f"target_{artifacts}"),
+        str(run_results_path(artifacts).parent),
         "--log-path",
         str(project / f"logs_{artifacts}"),
         *extra,

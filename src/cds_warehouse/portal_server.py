@@ -70,7 +70,7 @@ VIETNAM = timezone(timedelta(hours=7))  # timestamps are local time without a zo
 
 # Faults: transport faults hit any endpoint, page faults only /dossiers.
 TRANSPORT_FAULTS = ("error", "unavailable", "throttle", "timeout", "disconnect")
-PAGE_FAULTS = ("truncate", "repeat", "skip", "shuffle")
+PAGE_FAULTS = ("truncate", "repeat", "skip", "shuffle", "trickle", "sparse", "zoned")
 FAULT_KINDS = TRANSPORT_FAULTS + PAGE_FAULTS
 
 
@@ -301,7 +301,10 @@ class FaultPlan:
     Kinds: error (500), unavailable (503), throttle (429 with Retry-After: `retry_after`), timeout (the
     answer comes after `delay` seconds), disconnect (connection closed without an answer), truncate (JSON
     cut in half), repeat (the previous page's rows again, as an unstable sort order produces), skip (the
-    next page's rows instead of this one's), shuffle (this page's rows out of order).
+    next page's rows instead of this one's), shuffle (this page's rows out of order), trickle (the page
+    sent in small pieces spread over `delay` seconds: no single read waits long, the whole answer does).
+    Two variants the contract allows, for a pull that must still be exact: sparse (fields whose value is
+    null left out of each row, as some serialisers do) and zoned (timestamps written with "+07:00").
     latency: seconds added to every /dossiers answer (to slow a pull down, e.g. to kill it midway).
     """
 
@@ -501,6 +504,8 @@ class PortalServer:
         if fault == "truncate":
             data = data[: len(data) // 2]
         self.stats["pages"] += 1
+        if fault == "trickle":
+            return req.send_bytes(200, data, pieces=40, spread=self.faults.plan.delay, stopping=self._stopping)
         req.send_bytes(200, data)
 
     def _authorized(self, header: str) -> bool:
@@ -569,12 +574,18 @@ class PortalServer:
         if fault == "shuffle":
             random.Random(first).shuffle(rows)
         more = last < hi
+        next_key = index.key(last - 1) if more else None
+        if fault == "sparse":
+            rows = [{k: v for k, v in row.items() if v is not None} for row in rows]
+        elif fault == "zoned":
+            rows = [{k: _zoned(v) if k in _TIMESTAMP_FIELDS else v for k, v in row.items()} for row in rows]
+            next_key = next_key and {**next_key, "updated_at": _zoned(next_key["updated_at"])}
         return {
             "data": rows,
             "paging": {
                 "limit": limit,
                 "after": w["after"],
-                "next": index.key(last - 1) if more else None,
+                "next": next_key,
                 "has_more": more,
                 # versions in the window after the request's cursor up to `next` (to the window's end on
                 # the last page): counted from the index, not from the rows served
@@ -583,6 +594,13 @@ class PortalServer:
             },
             "server_time": format_ts(self.now),
         }
+
+
+_TIMESTAMP_FIELDS = {"received_at", "due_at", "finished_at", "updated_at"}
+
+
+def _zoned(value: str | None) -> str | None:
+    return value and value + "+07:00"
 
 
 def _query(text: str) -> dict[str, str]:
@@ -617,14 +635,28 @@ class _Handler(BaseHTTPRequestHandler):
     def send_json(self, status: int, body: dict, headers: Mapping[str, str] | None = None) -> None:
         self.send_bytes(status, json.dumps(body, ensure_ascii=False).encode(), headers)
 
-    def send_bytes(self, status: int, data: bytes, headers: Mapping[str, str] | None = None) -> None:
+    def send_bytes(
+        self,
+        status: int,
+        data: bytes,
+        headers: Mapping[str, str] | None = None,
+        pieces: int = 1,
+        spread: float = 0.0,
+        stopping: threading.Event | None = None,
+    ) -> None:
+        """The answer; with pieces > 1 the body goes out in that many parts over `spread` seconds."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        size = -(-len(data) // pieces)
+        for offset in range(0, len(data), size):
+            if offset and stopping is not None and stopping.wait(spread / pieces):
+                return
+            self.wfile.write(data[offset : offset + size])
+            self.wfile.flush()
 
     def log_message(self, format, *args):  # noqa: A002
         log.debug("%s %s", self.address_string(), format % args)

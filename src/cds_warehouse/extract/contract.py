@@ -14,9 +14,9 @@ STATUS_PATH = "/status"
 DOSSIERS_PATH = "/dossiers"
 MAX_LIMIT = 1000
 
-# Timestamps: local time of Viet Nam (UTC+7), no zone written, whole seconds.
+# Timestamps: local time of Viet Nam (UTC+7), no zone written (or "+07:00", which says the same), whole seconds.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
-TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\+07:00)?$")
 
 # API field -> field of the file contract (what the loader calls the column it lands in).
 FIELD_ALIASES = {"applicant_id": "applicant_id_hash", "applicant_phone": "applicant_phone_hash"}
@@ -34,5 +34,5 @@ def format_ts(value: datetime) -> str:
 def parse_ts(text: object) -> datetime:
     """A contract timestamp; ValueError for anything else (other layouts, dates that cannot be)."""
     if not isinstance(text, str) or not TIMESTAMP_RE.match(text):
-        raise ValueError(f"{text!r} is not a timestamp YYYY-MM-DDTHH:MM:SS")
-    return datetime.fromisoformat(text)  # the layout is checked above; this checks the calendar
+        raise ValueError(f"{text!r} is not a timestamp YYYY-MM-DDTHH:MM:SS (local time, +07:00 allowed)")
+    return datetime.fromisoformat(text[:19])  # the layout is checked above; this checks the calendar

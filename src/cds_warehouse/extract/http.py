@@ -1,9 +1,12 @@
 """GET JSON with retries: exponential backoff with jitter, Retry-After honoured, a clear error at the end.
 
-Retried: timeouts, connection errors (refused, reset, closed without an answer, body cut short), HTTP 408,
-429 and 5xx, a body that is not JSON, and whatever the caller's ``check`` rejects by raising ``Retryable``
-(a page that is not consistent with its own paging metadata). Not retried: other 4xx (401, 403, 400, 404):
-asking again cannot help. The bearer token travels in a header and is never logged or put in an error.
+Retried: timeouts (each wait for bytes, and the whole answer: a body trickled a byte at a time never
+trips a read timeout), connection errors (refused, reset, closed without an answer, body cut short), HTTP
+408, 429 and 5xx, a body that is not JSON, and whatever the caller's ``check`` rejects by raising
+``Retryable`` (a page that is not consistent with its own paging metadata). Not retried: other 4xx (401,
+403, 400, 404) and what ``check`` rejects by raising ``ContractViolation`` (a value the contract does not
+allow): asking again cannot help. The bearer token travels in a header and is never logged or put in an
+error.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+import urllib3
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ TRANSIENT = (
     requests.exceptions.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
+    urllib3.exceptions.HTTPError,  # raised while the body is read (reset, cut short, read timeout)
 )
 
 
@@ -41,7 +46,8 @@ class RetryPolicy:
     backoff_max: float = 60.0
     max_retry_after: float = 300.0
     connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    read_timeout: float = 60.0  # the longest wait for the next bytes
+    answer_timeout: float = 300.0  # the longest a whole answer may take, request sent to last byte
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
@@ -50,6 +56,14 @@ class RetryPolicy:
 
 class Retryable(Exception):
     """A response that arrived but cannot be used; asking again may give a good one."""
+
+
+class ContractViolation(Exception):
+    """A response that breaks the API contract in its values; asking again would get the same."""
+
+
+class AnswerTooSlow(Exception):
+    """The whole answer took longer than the policy's answer_timeout."""
 
 
 class PortalApiError(RuntimeError):
@@ -97,18 +111,15 @@ class JsonClient:
             self.attempts += 1
             wait = None
             try:
-                response = self.session.get(
-                    url, params=params, timeout=(policy.connect_timeout, policy.read_timeout), allow_redirects=False
-                )
-                status = response.status_code
+                status, headers, content = self._fetch(url, params)
                 if status == 200:
-                    body = json.loads(response.content)
+                    body = json.loads(content)
                     return check(body) if check else body
-                last_error = f"HTTP {status}: {_snippet(response)}"
+                last_error = f"HTTP {status}: {_snippet(content)}"
                 if status not in RETRIED_STATUS:
                     raise PortalApiError(shown, what, attempt, last_error, retryable=False)
                 if status == 429:
-                    wait = _retry_after(response.headers.get("Retry-After"))
+                    wait = _retry_after(headers.get("Retry-After"))
                     if wait is not None and wait > policy.max_retry_after:
                         raise PortalApiError(
                             shown,
@@ -119,6 +130,10 @@ class JsonClient:
                         )
             except TRANSIENT as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
+            except AnswerTooSlow as exc:
+                last_error = str(exc)
+            except ContractViolation as exc:
+                raise PortalApiError(shown, what, attempt, f"answer breaks the contract: {exc}", False) from None
             except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
                 last_error = f"invalid JSON: {exc}"
             except Retryable as exc:
@@ -134,9 +149,23 @@ class JsonClient:
             self.sleep(delay)
         raise PortalApiError(shown, what, policy.max_attempts, last_error)
 
+    def _fetch(self, url: str, params: dict[str, Any]) -> tuple[int, Any, bytes]:
+        """Status, headers and the whole body, read as it arrives; AnswerTooSlow past answer_timeout."""
+        policy = self.policy
+        deadline = time.monotonic() + policy.answer_timeout
+        timeout = (policy.connect_timeout, policy.read_timeout)
+        with self.session.get(url, params=params, timeout=timeout, allow_redirects=False, stream=True) as response:
+            parts = []
+            # read1: at most one read from the socket, so the deadline is checked as bytes trickle in
+            while chunk := response.raw.read1(1 << 16, decode_content=True):
+                parts.append(chunk)
+                if time.monotonic() > deadline:
+                    raise AnswerTooSlow(f"the answer took longer than {policy.answer_timeout:g} s")
+            return response.status_code, response.headers, b"".join(parts)
 
-def _snippet(response: requests.Response, limit: int = 200) -> str:
-    text = response.text.strip().replace("\n", " ")
+
+def _snippet(content: bytes, limit: int = 200) -> str:
+    text = content.decode("utf-8", errors="replace").strip().replace("\n", " ")
     return text[:limit] + ("…" if len(text) > limit else "")
 
 

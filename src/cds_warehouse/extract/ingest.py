@@ -53,6 +53,7 @@ class ApiLoadResult:
     rows_loaded: int
     rows_rejected: int
     rows_duplicate: int  # rows the batch already held (a page the server sent twice)
+    rows_late: int  # versions behind the cursor the batch did not hold (committed late on the portal): kept
     requests: int
     retries: int
     seconds: float
@@ -91,7 +92,7 @@ class _Pull:
         self.resumed = False
         self.cursor: Key | None = None
         self.rows_pulled = 0
-        self.counts = dict(pages=0, rows_read=0, rows_loaded=0, rows_rejected=0, rows_duplicate=0)
+        self.counts = dict(pages=0, rows_read=0, rows_loaded=0, rows_rejected=0, rows_duplicate=0, rows_late=0)
         columns = ["load_id", "source_row", *[c.name for c in self.spec.landed_columns]]
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
         # The page's keys new to the batch claim their place in the ledger; only their rows go in.
@@ -214,21 +215,46 @@ class _Pull:
                 (end, self.url, self.source, self.portal),
             )
 
+    def _late(self, page: Page) -> list[dict]:
+        """Of the rows a page sent at or before the cursor, the versions the batch does not hold: committed on
+        the portal after the cursor passed their key. The others were sent before."""
+        behind = page.behind
+        keys = [(item.get("province_code"), item["dossier_code"], item["updated_at"][:19]) for item in behind]
+        held = self.conn.execute(
+            "select province_code, dossier_code, to_char(updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+            " from raw.portal_api_version where load_id = %s"
+            " and (province_code, dossier_code, updated_at) in"
+            " (select * from unnest(%s::text[], %s::text[], %s::timestamp[]))",
+            (self.load_id, *map(list, zip(*keys, strict=True))),
+        ).fetchall()
+        held = set(held)
+        late = [item for item, key in zip(behind, keys, strict=True) if key not in held]
+        if late:
+            log.warning(
+                "%s: load %s, page %s: %s version(s) behind the cursor that the batch did not hold"
+                " (committed late on the portal) are kept, e.g. %s %s",
+                self.portal, self.load_id, page.number, len(late), late[0]["dossier_code"], late[0]["updated_at"],
+            )  # fmt: skip
+        return late
+
     def _load(self, page: Page) -> None:
         """One page: its new rows, its rejects and the cursor, in one transaction."""
-        n = len(page.items)
+        late = self._late(page) if page.behind else []
+        items = page.items + late
+        n = len(items)
         if n == 0:
             return
-        batch = page_to_batch(page.items, self.spec)
+        batch = page_to_batch(items, self.spec)
         row_numbers = np.arange(self.rows_pulled + 1, self.rows_pulled + n + 1, dtype=np.int64)
         table, rejects = clean_batch(batch, self.spec, self.present, self.key, row_numbers)
         conn = self.conn
+        cursor = page.last or self.cursor or (None, None)  # a page of late versions only leaves it where it is
         with conn.transaction():
             moved = conn.execute(
                 "update raw.portal_api_watermark set cursor_updated_at = %s, cursor_code = %s, pages = pages + 1,"
                 " rows_pulled = rows_pulled + %s, updated_at = now() where source = %s and portal = %s"
                 " and load_id = %s and rows_pulled = %s",
-                (*page.last, n, self.source, self.portal, self.load_id, self.rows_pulled),
+                (*cursor, n, self.source, self.portal, self.load_id, self.rows_pulled),
             ).rowcount
             if moved != 1:
                 raise RuntimeError(f"the watermark of portal {self.portal} moved during the pull: another process?")
@@ -244,8 +270,9 @@ class _Pull:
                 (n, inserted, n - table.num_rows, self.load_id),
             )
         self.rows_pulled += n
-        self.cursor = page.last
+        self.cursor = page.last or self.cursor
         c = self.counts
+        c["rows_late"] += len(late)
         c["pages"] += 1
         c["rows_read"] += n
         c["rows_loaded"] += inserted

@@ -33,7 +33,7 @@ from cds_warehouse.extract.contract import (
     format_ts,
     parse_ts,
 )
-from cds_warehouse.extract.http import JsonClient, Retryable, RetryPolicy
+from cds_warehouse.extract.http import ContractViolation, JsonClient, Retryable, RetryPolicy
 from cds_warehouse.sources import SourceSpec
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,9 @@ class Page:
     last: Key | None  # key of the last row (the next cursor); None when the page is empty
     has_more: bool
     total: int  # versions in the whole window
-    repeated: int = 0  # rows at or before the cursor that the server sent again (dropped)
+    # rows at or before the cursor: sent before (an unstable order, a repeated page), or versions committed
+    # late behind it; the ingestion keeps those the batch does not hold yet
+    behind: list[dict] = field(default_factory=list)
 
 
 class PortalApi:
@@ -174,9 +176,13 @@ class PortalApi:
     def status(self) -> Status:
         def check(body):
             try:
-                return Status(str(body["portal_id"]), parse_ts(body["server_time"]), int(body["max_limit"]))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise Retryable(f"status answer without valid portal_id/server_time/max_limit: {exc!r}") from None
+                portal_id, server_time, max_limit = body["portal_id"], body["server_time"], body["max_limit"]
+            except (KeyError, TypeError) as exc:
+                raise Retryable(f"status answer without portal_id/server_time/max_limit: {exc!r}") from None
+            try:
+                return Status(str(portal_id), parse_ts(server_time), int(max_limit))
+            except (TypeError, ValueError) as exc:
+                raise ContractViolation(f"status answer: {exc}") from None
 
         return self.http.get(STATUS_PATH, {}, "status", check)
 
@@ -248,20 +254,22 @@ def verify_page(body: Any, start: datetime | None, end: datetime, after: Key | N
     if has_more != (next_key is not None):
         raise Retryable("has_more and next disagree")
     keyed: dict[Key, dict] = {}
-    repeated = 0
+    behind: dict[Key, dict] = {}
     for item in data:
         try:
             key = Key(parse_ts(item["updated_at"]), item["dossier_code"])
             if not isinstance(key.dossier_code, str) or not key.dossier_code:
                 raise ValueError("blank dossier_code")
         except (KeyError, TypeError, ValueError) as exc:
-            raise Retryable(f"a row without a valid updated_at and dossier_code: {exc}") from None
+            raise ContractViolation(f"a row without a valid updated_at and dossier_code: {exc}") from None
         if not ((start is None or key.updated_at >= start) and key.updated_at < end):
             raise Retryable(f"row {key} lies outside the requested window")
         if after is not None and key <= after:
-            repeated += 1  # sent before: an unstable order or a repeated page
+            # sent before (an unstable order, a repeated page), or committed late behind the cursor
+            behind.setdefault(key, item)
             continue
         keyed.setdefault(key, item)
+    repeated = len(behind)
     keys = sorted(keyed)
     last = keys[-1] if keys else None
     if next_key is not None and last != next_key:
@@ -271,7 +279,7 @@ def verify_page(body: Any, start: datetime | None, end: datetime, after: Key | N
             f"the server counts {count} versions after the cursor up to {next_key or 'the end of the window'}"
             f" but the page holds {len(keys)} new ones ({repeated} repeated)"
         )
-    return Page(number, after, [keyed[k] for k in keys], last, has_more, total, repeated)
+    return Page(number, after, [keyed[k] for k in keys], last, has_more, total, list(behind.values()))
 
 
 # --- to the loader --------------------------------------------------------------------------------
@@ -320,19 +328,23 @@ def _as_file_timestamp(values: pa.Array) -> pa.Array:
 
 def page_to_batch(items: list[dict], spec: SourceSpec) -> pa.RecordBatch:
     """The landed fields of the rows as strings keyed by contract field name, ready for clean_batch.
-    Personal data that is dropped (names, addresses, summaries) is not even read."""
+    Personal data that is dropped (names, addresses, summaries) is not even read. A field may be missing
+    from any row (it then counts as null), the first one included."""
     try:
         whole = pa.RecordBatch.from_pylist(items)  # one pass in C++ when every field holds one kind
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         whole = None
+    # from_pylist takes its fields from the first row: a field that row lacks is read field by field
+    fields = set().union(*items)
     arrays, names = [], []
     for col in spec.landed_columns:
         key = api_field(col.name)
-        if whole is not None and key not in whole.schema.names:
+        if key not in fields:
             values = pa.nulls(len(items), pa.string())
+        elif whole is not None and key in whole.schema.names:
+            values = _strings(None, whole.column(key))
         else:
-            typed = whole.column(key) if whole is not None else None
-            values = _strings([item.get(key) for item in items] if typed is None else None, typed)
+            values = _strings([item.get(key) for item in items])
         if col.type == "timestamp":
             values = _as_file_timestamp(values)
         arrays.append(values)
