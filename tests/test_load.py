@@ -217,3 +217,90 @@ def test_record_chunks_never_split_a_quoted_newline(tmp_path, size):
     parsed = [r for piece in pieces for r in csv.reader(io.StringIO(bytes(piece).decode(), newline=""))]
     assert parsed == rows[1:]
     assert size > path.stat().st_size or len(pieces) > 1
+
+
+def test_a_quote_inside_an_unquoted_value_loses_no_row_of_a_file_in_many_pieces(conn, tmp_path, monkeypatch):
+    """Every address is quoted and holds a newline; one procedure name carries a lone inch mark. The quick
+    cut of the file into pieces counts quotes and misjudges record ends after it; the rescan does not."""
+    monkeypatch.setattr(loader, "CHUNK_BYTES", 4096)  # a small file in many pieces
+    rows = [dossier(dossier_code=f"Q{i:03}", applicant_address=f"Số {i}, ngõ 7\nphường Vũ Ninh") for i in range(1, 201)]
+    rows[2]["procedure_name"] = 'Cấp bản sao màn hình 12" inch'
+    path = write_export(tmp_path / "inch.csv", rows)
+    text = path.read_text(encoding="utf-8-sig")
+    path.write_text(text.replace('"Cấp bản sao màn hình 12"" inch"', 'Cấp bản sao màn hình 12" inch'), "utf-8-sig")
+    assert 'màn hình 12" inch,' in path.read_text(encoding="utf-8-sig")  # as a careless exporter writes it
+
+    result = load_file(path)
+
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (200, 200, 0)
+    loaded = conn.execute("select source_row, dossier_code, procedure_name from raw.portal_dossier").fetchall()
+    assert sorted((r[0], r[1]) for r in loaded) == [(i, f"Q{i:03}") for i in range(1, 201)]
+    assert ('Cấp bản sao màn hình 12" inch',) in {(r[2],) for r in loaded}
+
+
+def test_values_out_of_range_two_digit_years_and_60_seconds_are_row_rejects(conn, tmp_path):
+    rows = [
+        dossier(dossier_code="R1", supplement_count="3000000000"),
+        dossier(dossier_code="R2", received_at="01/07/25"),
+        dossier(dossier_code="R3", finished_at="08/01/2024 08:05:60"),
+        dossier(dossier_code="R4", fee_vnd="-5000"),
+        dossier(dossier_code="R5"),
+    ]
+    result = load_file(write_export(tmp_path / "ranges.csv", rows))
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (5, 1, 4)
+    assert conn.execute("select source_row, column_name, reason from raw.load_reject order by 1").fetchall() == [
+        (1, "supplement_count", "'9999999999' is outside [0, 2147483647]"),  # ten digits: shown by shape
+        (2, "received_at", "'01/07/25' is not a date dd/mm/yyyy [HH:MM[:SS]]"),
+        (3, "finished_at", "'08/01/2024 08:05:60' is not a date dd/mm/yyyy [HH:MM[:SS]]"),
+        (4, "fee_vnd", "'-5000' is outside [0, 9223372036854775807]"),
+    ]
+
+
+def test_a_reject_reason_shows_a_value_with_letters_or_long_digit_runs_by_its_shape(conn, tmp_path):
+    # a footer padded to the header's width puts the signer's name in a coded column
+    rows = [dossier(dossier_code="S1", service_level="Người lập biểu Nguyễn Văn Lập"), dossier(channel="0912345678")]
+    load_file(write_export(tmp_path / "footer.csv", rows))
+    reasons = [r[0] for r in conn.execute("select reason from raw.load_reject order by source_row")]
+    assert reasons == [
+        "'xxxxx xxx xxxx xxxxxx xxx xxx' is not one of ['Toàn trình', 'Một phần']",
+        "'9999999999' is not one of [1, 2, 3]",
+    ]
+
+
+def test_xlsx_codes_typed_as_numbers_keep_their_leading_zeros_and_no_named_copy_is_made(conn, tmp_path, monkeypatch):
+    import tempfile
+
+    from openpyxl import Workbook
+
+    spec = load_source("portal_dossiers")
+    names = [c.name for c in spec.columns]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(spec.headers)
+    as_text = dossier(dossier_code="Z1", province_code="06", applicant_id_hash="001190001234")
+    as_text.update(applicant_phone_hash="0912345678", applicant_name="Hoàng Thị Xuyến")
+    as_numbers = {**as_text, "dossier_code": "Z2", "province_code": 6, "applicant_id_hash": 1190001234}
+    as_numbers["applicant_phone_hash"] = 912345678
+    for row in (as_text, as_numbers):
+        ws.append([row.get(n, "") for n in names])
+    path = tmp_path / "numbers.xlsx"
+    wb.save(path)
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the conversion's temporary file goes
+    load_into = loader._load_into
+    named_copies = []
+
+    def looking_for_copies(conn_, readable, *args):
+        named_copies.extend(scratch.rglob("*"))  # the sheet, names and IDs included, is being read now
+        assert str(readable).startswith("/dev/fd/")
+        return load_into(conn_, readable, *args)
+
+    monkeypatch.setattr(loader, "_load_into", looking_for_copies)
+    result = load_file(path)
+    assert (result.rows_loaded, result.rows_rejected, named_copies) == (2, 0, [])
+    rows = conn.execute(
+        "select province_code, applicant_id_hash, applicant_phone_hash from raw.portal_dossier order by dossier_code"
+    ).fetchall()
+    assert rows[0] == rows[1] and rows[0][0] == "06"

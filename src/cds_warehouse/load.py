@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import logging
+import re
 import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,8 +81,7 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
             return LoadResult(
                 previous[0], spec.name, path.name, sha, *previous[1:], "skipped", time.monotonic() - started
             )
-        with tempfile.TemporaryDirectory() as tmp:
-            readable = _as_csv(path, spec, Path(tmp))
+        with _readable_csv(path, spec) as readable:
             columns = _map_header(readable, spec, path.name)
             load_id = open_audit(conn, spec.name, path.name, sha)
             counts = _load_into(conn, readable, spec, columns, load_id, path.name)
@@ -107,11 +109,20 @@ def analyze_raw(conn, spec: SourceSpec) -> None:
     conn.commit()
 
 
-def _as_csv(path: Path, spec: SourceSpec, tmp: Path) -> Path:
-    """The file itself when it is CSV; an XLSX export converted to CSV first."""
-    if path.suffix.lower() == ".xlsx":
-        return xlsx_to_csv(path, tmp / (path.stem + ".csv"), spec)
-    return path
+@contextmanager
+def _readable_csv(path: Path, spec: SourceSpec) -> Iterator[Path]:
+    """The file itself when it is CSV. An XLSX export is converted to CSV first, in an unnamed temporary
+    file (reopened through /dev/fd): the sheet holds personal data, and a file with a name would outlive
+    a load that is killed."""
+    if path.suffix.lower() != ".xlsx":
+        yield path
+        return
+    with tempfile.TemporaryFile() as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        xlsx_to_csv(path, text, spec)
+        text.flush()
+        text.detach()
+        yield Path(f"/dev/fd/{raw.fileno()}")
 
 
 def _load_into(conn, path: Path, spec: SourceSpec, columns, load_id: int, file_name: str):
@@ -163,32 +174,36 @@ def _copy_file(conn, path: Path, spec: SourceSpec, columns: list[Column | None],
     """COPY the file's valid rows and its rejects; returns (read, loaded, rejected)."""
     try:
         with conn.transaction():  # savepoint: a second pass starts from a clean slate
-            return _copy_pass(conn, path, spec, columns, load_id, file_name, record_numbers=None)
+            return _copy_pass(conn, path, spec, columns, load_id, file_name, scan=None)
     except _MalformedRowsFound:
-        record_numbers, malformed = _scan_field_counts(path, len(columns))
-        return _copy_pass(conn, path, spec, columns, load_id, file_name, record_numbers, malformed)
+        scan = _scan_records(path, len(columns), CHUNK_BYTES)
+        return _copy_pass(conn, path, spec, columns, load_id, file_name, scan)
 
 
-def _copy_pass(conn, path, spec, columns, load_id, file_name, record_numbers, malformed=()):
-    """One streaming pass. Without record_numbers, row n of the stream is data row n of the file;
-    a row with the wrong number of fields breaks that, so the pass stops and the caller rescans."""
+def _copy_pass(conn, path, spec, columns, load_id, file_name, scan: _Scan | None):
+    """One streaming pass. Without a scan, row n of the stream is data row n of the file and the pieces
+    are cut by record_chunks; a row with the wrong number of fields breaks that, so the pass stops and the
+    caller scans the file. With the scan, its record ends cut the pieces and its numbers number the rows."""
 
     malformed_seen = []
 
     def on_malformed(row) -> str:
         # Exceptions raised here are swallowed by pyarrow; answering "error" stops the read instead.
         malformed_seen.append(row)
-        return "skip" if record_numbers is not None else "error"
+        return "skip" if scan is not None else "error"
 
+    pieces = record_chunks(path, CHUNK_BYTES) if scan is None else _pieces_between(path, scan.bounds)
     try:
-        return _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, malformed, on_malformed)
+        return _stream_rows(conn, path, spec, columns, load_id, file_name, pieces, scan, on_malformed)
     except pa.ArrowInvalid:
-        if malformed_seen and record_numbers is None:
+        if malformed_seen and scan is None:
             raise _MalformedRowsFound from None
         raise
 
 
-def _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, malformed, on_malformed):
+def _stream_rows(conn, path, spec, columns, load_id, file_name, pieces, scan, on_malformed):
+    record_numbers = scan.record_numbers if scan is not None else None
+    malformed = scan.malformed if scan is not None else ()
     key = pii_key()
     column_names = [c.name if c else f"_ignored_{i}" for i, c in enumerate(columns)]
     present = {c.name for c in columns if c and c.lands}
@@ -221,12 +236,17 @@ def _stream_rows(conn, path, spec, columns, load_id, file_name, record_numbers, 
     rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
     rows_read = rows_loaded = 0
     with conn.cursor() as cur, cur.copy(copy_statement(spec)) as copy:
-        for piece in _cleaned_in_order(record_chunks(path, CHUNK_BYTES), parse, clean):
+        for piece in _cleaned_in_order(pieces, parse, clean):
             rows_read += piece.rows_read
             rows_loaded += piece.rows_loaded
             rejects.extend(piece.rejects)
             if piece.copy_csv is not None:
                 copy.write(piece.copy_csv)
+    if record_numbers is not None and rows_read != len(record_numbers):
+        raise LoadError(
+            f"{file_name}: the CSV reads two ways (a quote inside an unquoted value?): {rows_read:,} well-formed"
+            f" rows parsed where the scan found {len(record_numbers):,}; nothing loaded"
+        )
     copy_rejects(conn, spec, load_id, file_name, rejects)
     for row, column, reason in sorted(rejects)[:LOGGED_REJECTS]:
         log.warning("%s: row %s, column %s: %s", file_name, row, column, reason)
@@ -350,23 +370,56 @@ def as_copy_csv(table: pa.Table, load_id: int) -> memoryview:
     return memoryview(buf.getvalue())
 
 
-def _scan_field_counts(path: Path, expected: int):
-    """Data-row numbers of the well-formed records, and the malformed ones with their reason."""
+@dataclass
+class _Scan:
+    record_numbers: np.ndarray  # data-row numbers of the well-formed records, in file order
+    malformed: list[tuple[int, str]]  # (data-row number, reason) of the others
+    bounds: list[int]  # byte offsets: the end of the header, record ends about piece_bytes apart, the end
+
+
+def _scan_records(path: Path, expected: int, piece_bytes: int) -> _Scan:
+    """Every record of the file, read by Python's csv module, which alone decides where records end.
+    The quote count of record_chunks is misled by a quote inside an unquoted value (12" inch): it can
+    cut a piece inside a quoted value that holds a newline, and the cut rows would go missing. The
+    reader takes one line at a time, so after each record the bytes read so far end exactly on it."""
     good: list[int] = []
     malformed: list[tuple[int, str]] = []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        next(reader, None)
-        number = 0
-        for record in reader:
-            if not record:
-                continue  # blank line, skipped by the parser too
-            number += 1
-            if len(record) == expected:
-                good.append(number)
-            else:
-                malformed.append((number, f"expected {expected} fields, found {len(record)}"))
-    return np.array(good, dtype=np.int64), malformed
+    consumed = 0
+
+    def lines() -> Iterator[str]:
+        nonlocal consumed
+        with path.open("rb") as fh:
+            for i, line in enumerate(fh):
+                consumed += len(line)
+                yield line.decode("utf-8-sig" if i == 0 else "utf-8")
+
+    reader = csv.reader(lines())
+    next(reader, None)
+    bounds = [consumed]
+    number = 0
+    for record in reader:
+        if consumed - bounds[-1] >= piece_bytes:
+            bounds.append(consumed)
+        if not record:
+            continue  # blank line, skipped by the parser too
+        number += 1
+        if len(record) == expected:
+            good.append(number)
+        else:
+            malformed.append((number, f"expected {expected} fields, found {len(record)}"))
+    if consumed > bounds[-1]:
+        bounds.append(consumed)
+    return _Scan(np.array(good, dtype=np.int64), malformed, bounds)
+
+
+def _pieces_between(path: Path, bounds: list[int]) -> Iterator[memoryview]:
+    """The bytes between consecutive offsets of `bounds`, one piece each."""
+    with path.open("rb") as fh:
+        fh.seek(bounds[0])
+        for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+            buf = bytearray(end - start)
+            fh.readinto(buf)
+            yield memoryview(buf)
 
 
 def copy_rejects(conn, spec: SourceSpec, load_id: int, file_name: str, rejects) -> None:
@@ -392,6 +445,8 @@ def clean_batch(
     typed: dict[str, pa.Array] = {"source_row": pa.array(row_numbers)}
     for col in spec.landed_columns:
         text = _normalized_text(batch.column(col.name)) if col.name in present else pa.nulls(n, pa.string())
+        if col.digits:
+            text = _leading_zeros_restored(text, col.digits)
         if col.pii == "hash":
             typed[col.name] = keyed_hash(text, key)
             continue
@@ -404,13 +459,31 @@ def clean_batch(
         if bad is not None and bad.any():
             shown = text.to_pylist()
             for i in np.flatnonzero(bad):
-                rejects.append((row_numbers[i], col.name, f"{shown[i]!r} {reason}"))
+                rejects.append((row_numbers[i], col.name, f"{shown_in_reason(shown[i])!r} {reason}"))
             row_bad |= bad
         typed[col.name] = values
     table = pa.table(typed)
     if row_bad.any():
         table = table.filter(pa.array(~row_bad))
     return table, rejects
+
+
+def shown_in_reason(value: str) -> str:
+    """A rejected value as a reject reason may show it. A row out of line (a footer's signature, a shifted
+    column) can put a name, an ID number or a phone in any column, and reasons are stored: values with
+    letters or with a run of nine digits or more are shown by their shape (letters x, digits 9)."""
+    if not re.search(r"[^\W\d_]|\d{9}", value):
+        return value
+    shape = re.sub(r"\d", "9", re.sub(r"[^\W\d_]", "x", value))
+    return shape if len(shape) <= 40 else shape[:40] + "…"
+
+
+def _leading_zeros_restored(text: pa.Array, digits: int) -> pa.Array:
+    """Codes of `digits` digits that lost one or two leading zeros (a spreadsheet read them as numbers)."""
+    short = pc.fill_null(pc.match_substring_regex(text, rf"^\d{{{max(digits - 2, 1)},{digits - 1}}}$"), False)
+    if not pc.any(short).as_py():
+        return text
+    return pc.if_else(short, pc.utf8_lpad(text, width=digits, padding="0"), text)
 
 
 def _normalized_text(values: pa.Array) -> pa.Array:
@@ -457,6 +530,14 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
     else:
         values, reason = text, ""
     invalid = pc.and_(present, pc.is_null(values))
+    if col.minimum is not None or col.maximum is not None:
+        low = pc.less(values, col.minimum) if col.minimum is not None else pc.is_null(values)
+        high = pc.greater(values, col.maximum) if col.maximum is not None else pc.is_null(values)
+        out_of_range = pc.fill_null(pc.or_(low, high), False)
+        if pc.any(out_of_range).as_py():
+            outside = f"is outside [{_number(col.minimum)}, {_number(col.maximum)}]"
+            reason = f"{reason} or {outside}" if pc.any(pc.fill_null(invalid, False)).as_py() else outside
+            invalid = pc.or_(invalid, out_of_range)
     if col.accepted is not None:
         accepted = pa.array([a for a in col.accepted if a != ""], type=values.type)
         outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=accepted)))
@@ -469,8 +550,20 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
     return values, mask, reason
 
 
+def _number(value: float | None) -> str:
+    return "" if value is None else str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+# strptime takes "25" for the year 25 and 08:05:60 for 08:06:00: the layout is checked first.
+_VN_TIMESTAMP = r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:[0-5]\d(?::[0-5]\d)?)?$"
+
+
 def parse_vn_timestamp(text: pa.Array, formats: tuple[str, ...]) -> pa.Array:
-    """dd/mm/yyyy with an optional time, as naive local time; impossible dates (31/02) are null."""
+    """dd/mm/yyyy with an optional time, as naive local time; impossible dates (31/02), two-digit years
+    and seconds past 59 are null."""
+    laid_out = pc.match_substring_regex(text, _VN_TIMESTAMP)
+    if not pc.all(pc.fill_null(laid_out, True)).as_py():
+        text = pc.if_else(laid_out, text, pa.scalar(None, pa.string()))
     present = pc.sum(pc.is_valid(text)).as_py() or 0
     parsed = pc.strptime(text, format=formats[0], unit="s", error_is_null=True)
     for fmt in formats[1:]:

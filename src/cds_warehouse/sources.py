@@ -31,6 +31,11 @@ class Column:
     required: bool = False
     accepted: tuple | None = None
     pattern: str | None = None
+    minimum: float | None = None  # integer and numeric columns: the smallest and largest value accepted
+    maximum: float | None = None
+    # a code of this many digits: a value of only digits one or two shorter gets its leading zeros back
+    # (a spreadsheet that took the code for a number dropped them)
+    digits: int | None = None
     pii: str | None = None
     description: str = ""
 
@@ -70,6 +75,9 @@ def _column(raw: dict, source: str) -> Column:
         required=bool(raw.get("required", False)),
         accepted=tuple(raw["accepted"]) if "accepted" in raw else None,
         pattern=raw.get("pattern"),
+        minimum=raw.get("min"),
+        maximum=raw.get("max"),
+        digits=raw.get("digits"),
         pii=raw.get("pii"),
         description=raw.get("description", ""),
     )

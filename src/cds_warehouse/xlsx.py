@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import TextIO
 
 from openpyxl import load_workbook
 
@@ -40,8 +41,10 @@ def _is_header(row: tuple, spec: SourceSpec) -> bool:
     return known >= required
 
 
-def xlsx_to_csv(path: Path, out: Path, spec: SourceSpec) -> Path:
-    """Write the first sheet holding the source's header as CSV; rows above the header are dropped."""
+def xlsx_to_csv(path: Path, out: TextIO, spec: SourceSpec) -> None:
+    """Write the first sheet holding the source's header as CSV to `out`; rows above the header are
+    dropped, and so are the values of personal-data columns the warehouse drops (names, addresses,
+    summaries): they are not even copied."""
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         for sheet in workbook.worksheets:
@@ -49,14 +52,16 @@ def xlsx_to_csv(path: Path, out: Path, spec: SourceSpec) -> Path:
             for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False):
                 if _is_header(row, spec):
                     width = max(i for i, v in enumerate(row) if v not in (None, "")) + 1
-                    with out.open("w", encoding="utf-8", newline="") as fh:
-                        writer = csv.writer(fh)
-                        writer.writerow([_cell_text(v) for v in row[:width]])
-                        for data in rows:
-                            cells = [_cell_text(v) for v in data[:width]]
-                            if any(cells):
-                                writer.writerow(cells + [""] * (width - len(cells)))
-                    return out
+                    columns = [spec.column_for_header(v) if isinstance(v, str) else None for v in row[:width]]
+                    kept = {i for i, c in enumerate(columns) if c is None or c.lands}
+                    writer = csv.writer(out)
+                    writer.writerow([_cell_text(v) for v in row[:width]])
+                    for data in rows:
+                        cells = [_cell_text(v) for v in data[:width]]
+                        if any(cells):
+                            cells += [""] * (width - len(cells))
+                            writer.writerow([cells[i] if i in kept else "" for i in range(width)])
+                    return
     finally:
         workbook.close()
     raise XlsxError(f"{path.name}: no sheet has the {spec.name} header in its first {HEADER_SEARCH_ROWS} rows")
