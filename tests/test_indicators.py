@@ -322,3 +322,44 @@ def test_a_nightly_run_tests_its_own_loads_and_a_full_refresh_tests_every_row(wa
     dbt_build(dbt_dirs)  # a load processed by an earlier run is not read again, nor tested again
     with pytest.raises(AssertionError, match="accepted_values_stg_portal__dossiers_channel"):
         dbt_build(dbt_dirs, "--full-refresh")  # every row is read, every row is tested
+
+
+def test_months_after_a_territory_ended_are_not_computed_and_activity_in_them_is_a_warning(
+    warehouse, dbt_dirs, tmp_path
+):
+    """A correction dated 1 July 2025 moves Bắc Ninh's (27) as-of time past the merger: its open dossiers
+    count up to June 2025 and no further, the district level ends with June, and a dossier received under
+    the old code in July is reported, without breaking the night."""
+    from conftest import dossier, write_export
+
+    conn = warehouse
+    load_and_publish("dossiers.csv")
+    carried = dossier(
+        dossier_code="27.H01-250610-0001", admin_level="Huyện", unit_code="27.H01", received_at="10/06/2025 09:00",
+        due_at="15/07/2025 17:00", finished_at="", status="Đang xử lý", updated_at="01/07/2025 09:02",
+    )  # fmt: skip
+    received_in_july = dossier(
+        dossier_code="27.S01-250701-0001", admin_level="Tỉnh", unit_code="27.S01", received_at="01/07/2025 08:30",
+        due_at="", finished_at="", status="Đã tiếp nhận", updated_at="01/07/2025 08:31",
+    )  # fmt: skip
+    late = load_file(write_export(tmp_path / "july.csv", [carried, received_in_july]))
+    gate_batches([late.load_id])
+
+    output = run_dbt(dbt_dirs, "build", "--select", *SELECTED, "--indirect-selection", "buildable")
+
+    assert "assert_no_dossier_activity_after_its_territory_ended" in output and "WARN 1" in output
+    months = conn.execute(
+        "select admin_level, max(period_start)::text from marts.fct_indicator_observation"
+        " where source_kind = 'computed' and province_code = '27' group by admin_level"
+    ).fetchall()
+    assert dict(months) == {
+        "district": "2025-06-01",
+        "province": "2025-06-01",
+        "commune": "2025-06-01",
+        "all": "2025-06-01",
+    }
+    june = conn.execute(
+        "select numerator, denominator from marts.fct_indicator_observation where indicator_code = 'on_time_rate'"
+        " and province_code = '27' and unit_code = '27.H01' and period_start = '2025-06-01'"
+    ).fetchone()
+    assert june[0] >= 1 and june[1] >= 1  # open and not yet overdue at the end of June: on time in June
