@@ -19,7 +19,7 @@ def test_good_rows_land_typed_and_bad_rows_are_kept_with_reason(conn, tmp_path):
         dossier(dossier_code="A2", received_at="31/02/2024 08:00:00"),
         dossier(dossier_code="A3", channel="9"),
         dossier(dossier_code="", received_at="01/13/2024"),
-        dossier(dossier_code="A5", received_at="05/01/2024", due_at="10/01/2024 17:00"),
+        dossier(dossier_code="A5", received_at="05/01/2024", due_at="10/01/2024"),
     ]
     result = load_file(write_export(tmp_path / "export.csv", rows), dsn=None)
 
@@ -39,7 +39,7 @@ def test_good_rows_land_typed_and_bad_rows_are_kept_with_reason(conn, tmp_path):
     ).fetchall()
     assert loaded == [
         (1, "A1", None, 50000, 2.5, "2024-01-05 08:15:00", "2024-01-08 17:00:00"),
-        (5, "A5", 2, 0, 0, "2024-01-05 00:00:00", "2024-01-10 17:00:00"),
+        (5, "A5", 2, 0, 0, "2024-01-05 00:00:00", "2024-01-10 23:59:59"),  # a due date alone: by the day's end
     ]
     audit = conn.execute(
         "select source, file_name, file_sha256, rows_read, rows_loaded, rows_rejected, status from raw.load_audit"
@@ -197,7 +197,7 @@ def test_xlsx_export_with_title_rows_and_excel_dates(conn, tmp_path):
     assert (result.file_name, result.rows_read, result.rows_loaded, result.rows_rejected) == ("export.xlsx", 2, 1, 1)
     assert conn.execute(
         "select dossier_code, received_at::text, due_at::text, channel, fee_vnd from raw.portal_dossier"
-    ).fetchall() == [("X1", "2024-01-05 08:15:00", "2024-01-10 00:00:00", 2, 50000)]
+    ).fetchall() == [("X1", "2024-01-05 08:15:00", "2024-01-10 23:59:59", 2, 50000)]  # a due date: all that day
     assert conn.execute("select file_name, source_row, column_name from raw.load_reject").fetchall() == [
         ("export.xlsx", 2, "received_at")
     ]

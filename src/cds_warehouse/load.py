@@ -511,6 +511,11 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
     if col.type == "timestamp":
         values = parse_vn_timestamp(text, spec.timestamp_formats)
         reason = "is not a date dd/mm/yyyy [HH:MM[:SS]]"
+        if col.date_only_is_end_of_day:
+            date_only = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,2}/\d{1,2}/\d{4}$"), False)
+            if pc.any(date_only).as_py():
+                end_of_day = pc.add(values, pa.scalar(86399, pa.duration("s")))
+                values = pc.if_else(date_only, end_of_day, values)
     elif col.type == "integer" and (fast := _try_cast(text, pa.int64())) is not None:
         values, reason = fast, "is not a whole number"
     elif col.type == "integer":

@@ -36,6 +36,9 @@ class Column:
     # a code of this many digits: a value of only digits one or two shorter gets its leading zeros back
     # (a spreadsheet that took the code for a number dropped them)
     digits: int | None = None
+    # timestamp columns: a date written without a time means the end of that day (a due date: the
+    # dossier is on time all that day), not its first second
+    date_only_is_end_of_day: bool = False
     pii: str | None = None
     description: str = ""
 
@@ -78,6 +81,7 @@ def _column(raw: dict, source: str) -> Column:
         minimum=raw.get("min"),
         maximum=raw.get("max"),
         digits=raw.get("digits"),
+        date_only_is_end_of_day=bool(raw.get("date_only_is_end_of_day", False)),
         pii=raw.get("pii"),
         description=raw.get("description", ""),
     )

@@ -26,8 +26,10 @@ def _cell_text(value) -> str:
     """A cell as the text a person reads in it, in the CSV conventions (dd/mm/yyyy, plain numbers)."""
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime) and value.time() != dt.time(0):
         return value.strftime("%d/%m/%Y %H:%M:%S")
+    if isinstance(value, dt.datetime):  # a date cell: Excel keeps dates as midnight
+        return value.strftime("%d/%m/%Y")
     if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, float) and value.is_integer():
