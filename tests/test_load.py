@@ -107,7 +107,41 @@ def test_missing_required_column_is_a_clear_error(conn, tmp_path):
         r"Ngày tiếp nhận",
     ):
         load_file(path)
-    assert conn.execute("select count(*) from raw.load_audit").fetchone()[0] == 0
+    # the file that could not be read is in the audit, with why
+    status, message = conn.execute("select status, message from raw.load_audit").fetchone()
+    assert status == "failed" and "required columns missing: Ngày tiếp nhận" in message
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"", "empty file, no header row"),
+        ("Mã hồ sơ;Mã TTHC;Mã tỉnh\r\nA;B;27\r\n".encode(), "the header is separated by ';'"),
+        (b"M\xe3 h\xf4 s\xf5,Tr\xe1ng th\xe1i\r\n", "not UTF-8 text"),  # a legacy Vietnamese code page
+    ],
+)
+def test_a_file_that_cannot_be_read_is_audited_as_failed_with_a_clear_reason(conn, tmp_path, content, why):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(content)
+    with pytest.raises(LoadError, match=f"odd.csv: .*{why}"):
+        load_file(path)
+    assert conn.execute("select file_name, status, message like %s from raw.load_audit", (f"%{why}%",)).fetchone() == (
+        "odd.csv",
+        "failed",
+        True,
+    )
+
+
+def test_a_load_killed_before_it_finished_is_marked_failed_when_the_file_is_loaded_again(conn, tmp_path):
+    path = write_export(tmp_path / "again.csv", [dossier()])
+    conn.execute(  # what a killed load leaves: its audit row, never its uncommitted rows
+        "insert into raw.load_audit (source, file_name, file_sha256) values ('portal_dossiers', 'again.csv', %s)",
+        (loader.file_sha256(path),),
+    )
+    result = load_file(path)
+    audits = conn.execute("select status, message like 'interrupted%' from raw.load_audit order by load_id")
+    assert audits.fetchall() == [("failed", True), ("loaded", None)]  # the second has no message
+    assert result.rows_loaded == 1
 
 
 def test_a_crash_mid_load_leaves_no_partial_batch(conn, tmp_path, monkeypatch):

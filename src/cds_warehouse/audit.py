@@ -17,7 +17,15 @@ def previous_load(conn: psycopg.Connection, source: str, sha: str) -> tuple[int,
 
 
 def open_audit(conn: psycopg.Connection, source: str, file_name: str, sha: str) -> int:
-    """The audit row is committed at once so that a failed load stays visible."""
+    """The audit row is committed at once so that a failed load stays visible. An earlier load of the same
+    content left 'running' was killed before it finished (its rows were never committed): it is marked
+    failed, and this load takes its place."""
+    conn.execute(
+        "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(),"
+        " message = 'interrupted before it finished (the process was stopped); loaded again by a later load'"
+        " where source = %s and file_sha256 = %s and status = 'running'",
+        (source, sha),
+    )
     load_id = conn.execute(
         "insert into raw.load_audit (source, file_name, file_sha256) values (%s, %s, %s) returning load_id",
         (source, file_name, sha),

@@ -81,10 +81,14 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
             return LoadResult(
                 previous[0], spec.name, path.name, sha, *previous[1:], "skipped", time.monotonic() - started
             )
-        with _readable_csv(path, spec) as readable:
-            columns = _map_header(readable, spec, path.name)
-            load_id = open_audit(conn, spec.name, path.name, sha)
-            counts = _load_into(conn, readable, spec, columns, load_id, path.name)
+        load_id = open_audit(conn, spec.name, path.name, sha)
+        try:
+            with _readable_csv(path, spec) as readable:
+                columns = _map_header(readable, spec, path.name)
+                counts = _load_into(conn, readable, spec, columns, load_id, path.name)
+        except Exception as exc:  # a file that cannot be read at all is in the audit too, with why
+            record_failure(conn, load_id, exc)
+            raise
         analyze_raw(conn, spec)
     seconds = time.monotonic() - started
     log.info("%s: load %s read %s, loaded %s, rejected %s rows in %.1f s", path.name, load_id, *counts, seconds)
@@ -126,25 +130,27 @@ def _readable_csv(path: Path, spec: SourceSpec) -> Iterator[Path]:
 
 
 def _load_into(conn, path: Path, spec: SourceSpec, columns, load_id: int, file_name: str):
-    """One transaction: all rows and rejects, or nothing (the audit row records the failure)."""
-    try:
-        with conn.transaction():
-            counts = _copy_file(conn, path, spec, columns, load_id, file_name)
-            conn.execute(
-                "update raw.load_audit set rows_read = %s, rows_loaded = %s, rows_rejected = %s,"
-                " status = 'loaded', finished_at = clock_timestamp() where load_id = %s",
-                (*counts, load_id),
-            )
-    except Exception as exc:
-        record_failure(conn, load_id, exc)
-        raise
+    """One transaction: all rows and rejects, or nothing (the caller records a failure in the audit)."""
+    with conn.transaction():
+        counts = _copy_file(conn, path, spec, columns, load_id, file_name)
+        conn.execute(
+            "update raw.load_audit set rows_read = %s, rows_loaded = %s, rows_rejected = %s,"
+            " status = 'loaded', finished_at = clock_timestamp() where load_id = %s",
+            (*counts, load_id),
+        )
     return counts
 
 
 def _read_header(path: Path, file_name: str) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), None)
-    if not header:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), None)
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"{file_name}: row 0 (header): not UTF-8 text (byte {exc.start}: {exc.reason}); the export must be"
+            " saved as UTF-8 (e.g. Excel's 'CSV UTF-8'), not in a legacy code page"
+        ) from None
+    if not header or not any(h.strip() for h in header):
         raise LoadError(f"{file_name}: empty file, no header row")
     return header
 
@@ -159,7 +165,10 @@ def _map_header(path: Path, spec: SourceSpec, file_name: str) -> list[Column | N
         raise LoadError(f"{file_name}: row 0 (header): columns appear twice: {', '.join(duplicated)}")
     missing = [c.header for c in spec.columns if c.required and c.name not in names]
     if missing:
-        raise LoadError(f"{file_name}: row 0 (header): required columns missing: {', '.join(missing)}")
+        hint = ""
+        if len(header) == 1 and ";" in header[0]:
+            hint = " (the header is separated by ';', as Excel saves CSV in some locales; the contract uses ',')"
+        raise LoadError(f"{file_name}: row 0 (header): required columns missing: {', '.join(missing)}{hint}")
     unknown = [h for h, c in zip(header, mapped, strict=True) if c is None]
     if unknown:
         log.warning("%s: columns not in the %s spec are ignored: %s", file_name, spec.name, unknown)
