@@ -203,14 +203,14 @@ def _copy_pass(conn, path, spec, columns, load_id, file_name, scan: _Scan | None
 
     pieces = record_chunks(path, CHUNK_BYTES) if scan is None else _pieces_between(path, scan.bounds)
     try:
-        return _stream_rows(conn, path, spec, columns, load_id, file_name, pieces, scan, on_malformed)
+        return _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed)
     except pa.ArrowInvalid:
         if malformed_seen and scan is None:
             raise _MalformedRowsFound from None
         raise
 
 
-def _stream_rows(conn, path, spec, columns, load_id, file_name, pieces, scan, on_malformed):
+def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed):
     record_numbers = scan.record_numbers if scan is not None else None
     malformed = scan.malformed if scan is not None else ()
     key = pii_key()

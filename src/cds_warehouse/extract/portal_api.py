@@ -277,7 +277,7 @@ def verify_page(body: Any, start: datetime | None, end: datetime, after: Key | N
     if len(keys) != count:
         raise Retryable(
             f"the server counts {count} versions after the cursor up to {next_key or 'the end of the window'}"
-            f" but the page holds {len(keys)} new ones ({repeated} repeated)"
+            f" but the page holds {len(keys)} new ones ({repeated} at or before the cursor)"
         )
     return Page(number, after, [keyed[k] for k in keys], last, has_more, total, list(behind.values()))
 
