@@ -521,7 +521,8 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
         values = parse_vn_timestamp(text, spec.timestamp_formats)
         reason = "is not a date dd/mm/yyyy [HH:MM[:SS]]"
         if col.date_only_is_end_of_day:
-            date_only = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,2}/\d{1,2}/\d{4}$"), False)
+            # a parsed value of at most 10 characters is dd/mm/yyyy alone; with a time it is longer
+            date_only = pc.fill_null(pc.less_equal(pc.utf8_length(text), 10), False)
             if pc.any(date_only).as_py():
                 end_of_day = pc.add(values, pa.scalar(86399, pa.duration("s")))
                 values = pc.if_else(date_only, end_of_day, values)
@@ -568,22 +569,21 @@ def _number(value: float | None) -> str:
     return "" if value is None else str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-# strptime takes "25" for the year 25 and 08:05:60 for 08:06:00: the layout is checked first.
-_VN_TIMESTAMP = r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:[0-5]\d(?::[0-5]\d)?)?$"
-
-
 def parse_vn_timestamp(text: pa.Array, formats: tuple[str, ...]) -> pa.Array:
-    """dd/mm/yyyy with an optional time, as naive local time; impossible dates (31/02), two-digit years
-    and seconds past 59 are null."""
-    laid_out = pc.match_substring_regex(text, _VN_TIMESTAMP)
-    if not pc.all(pc.fill_null(laid_out, True)).as_py():
-        text = pc.if_else(laid_out, text, pa.scalar(None, pa.string()))
+    """dd/mm/yyyy with an optional time, as naive local time; impossible dates (31/02), years before 1000
+    (strptime reads "25" as the year 25) and leap seconds (08:05:60, which strptime rolls over) are null."""
+    leap = pc.fill_null(pc.match_substring(text, ":6"), False)  # only a minute or second can follow ':'
+    if pc.any(leap).as_py():
+        text = pc.if_else(leap, pa.scalar(None, pa.string()), text)
     present = pc.sum(pc.is_valid(text)).as_py() or 0
     parsed = pc.strptime(text, format=formats[0], unit="s", error_is_null=True)
     for fmt in formats[1:]:
         if (pc.sum(pc.is_valid(parsed)).as_py() or 0) == present:
             break  # every value read with the formats so far: skip the costlier fallbacks
         parsed = pc.coalesce(parsed, pc.strptime(text, format=fmt, unit="s", error_is_null=True))
+    ancient = pc.fill_null(pc.less(pc.year(parsed), 1000), False)
+    if pc.any(ancient).as_py():
+        parsed = pc.if_else(ancient, pa.scalar(None, parsed.type), parsed)
     # strptime rolls 31/02 over to 03/03. A rolled-over date always lands on day 1-3, so only
     # those rows need the check that day and month survived the parse.
     suspect = pc.fill_null(pc.less_equal(pc.day(parsed), 3), False)
