@@ -218,17 +218,23 @@ def test_a_version_committed_late_behind_the_cursor_is_kept_and_a_repeat_is_not(
     served = PortalDataset(pa.concat_tables([dataset.table.slice(0, 150), dataset.table.slice(151)]))
     verify = portal_api_module.verify_page
 
+    broken_late = {**late, "dossier_code": late["dossier_code"] + "-B", "province_code": None}
+
     def page_with_rows_behind_the_cursor(body, start, end, after, number):
         page = verify(body, start, end, after, number)
         if number == 4:  # the portal now holds a version it committed after the cursor passed its key
             page.behind.extend([late, repeat])
+        if number >= 4:  # and one without its province, sent again with every page
+            page.behind.append(broken_late)
         return page
 
     monkeypatch.setattr(portal_api_module, "verify_page", page_with_rows_behind_the_cursor)
     with PortalServer(served, token=TOKEN) as server:
         result = ingest(server)
     assert raw_keys(conn) == dataset.version_keys()
-    assert result.rows_late == 1 and result.rows_duplicate == 0 and result.rows_loaded == len(dataset)
+    assert result.rows_late == 2 and result.rows_duplicate == 0 and result.rows_loaded == len(dataset)
+    rejects = conn.execute("select column_name, reason from raw.load_reject").fetchall()
+    assert rejects == [("province_code", "required value is missing")]  # taken, and rejected, once
 
 
 def test_giving_up_marks_the_batch_failed_and_the_next_run_resumes_it(conn, dataset):

@@ -92,6 +92,7 @@ class _Pull:
         self.resumed = False
         self.cursor: Key | None = None
         self.rows_pulled = 0
+        self.taken_late: set[tuple] = set()  # keys of the versions behind the cursor this run loaded
         self.counts = dict(pages=0, rows_read=0, rows_loaded=0, rows_rejected=0, rows_duplicate=0, rows_late=0)
         columns = ["load_id", "source_row", *[c.name for c in self.spec.landed_columns]]
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -227,8 +228,11 @@ class _Pull:
             " (select * from unnest(%s::text[], %s::text[], %s::timestamp[]))",
             (self.load_id, *map(list, zip(*keys, strict=True))),
         ).fetchall()
-        held = set(held)
+        # and those this run already took as late: a late row that was rejected is not in the ledger, and
+        # a server that keeps sending it must not have it counted (and rejected) again on every page
+        held = set(held) | self.taken_late
         late = [item for item, key in zip(behind, keys, strict=True) if key not in held]
+        self.taken_late.update(key for item, key in zip(behind, keys, strict=True) if key not in held)
         if late:
             log.warning(
                 "%s: load %s, page %s: %s version(s) behind the cursor that the batch did not hold"

@@ -257,10 +257,13 @@ def verify_page(body: Any, start: datetime | None, end: datetime, after: Key | N
     behind: dict[Key, dict] = {}
     for item in data:
         try:
-            key = Key(parse_ts(item["updated_at"]), item["dossier_code"])
-            if not isinstance(key.dossier_code, str) or not key.dossier_code:
-                raise ValueError("blank dossier_code")
-        except (KeyError, TypeError, ValueError) as exc:
+            if not isinstance(item, dict):
+                raise ValueError(f"{item!r:.60} is not an object")
+            code = item.get("dossier_code")
+            if not isinstance(code, str) or not code.strip():
+                raise ValueError(f"dossier_code {code!r} is not a non-blank string")
+            key = Key(parse_ts(item.get("updated_at")), code)
+        except ValueError as exc:
             raise ContractViolation(f"a row without a valid updated_at and dossier_code: {exc}") from None
         if not ((start is None or key.updated_at >= start) and key.updated_at < end):
             raise Retryable(f"row {key} lies outside the requested window")
