@@ -132,6 +132,15 @@ def test_a_file_that_cannot_be_read_is_audited_as_failed_with_a_clear_reason(con
     )
 
 
+def test_carriage_returns_alone_fail_clearly_and_cells_over_a_megabyte_load(conn, tmp_path):
+    path = write_export(tmp_path / "mac.csv", [dossier(dossier_code=f"M{i}") for i in range(3)])
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
+    with pytest.raises(LoadError, match="mac.csv: lines end with a carriage return alone"):
+        load_file(path)
+    big = write_export(tmp_path / "big_cells.csv", [dossier(dossier_code="B1", procedure_name="x" * (3 << 20))])
+    assert load_file(big).rows_loaded == 1
+
+
 def test_a_load_killed_before_it_finished_is_marked_failed_when_the_file_is_loaded_again(conn, tmp_path):
     path = write_export(tmp_path / "again.csv", [dossier()])
     conn.execute(  # what a killed load leaves: its audit row, never its uncommitted rows
@@ -286,18 +295,27 @@ def test_values_out_of_range_two_digit_years_and_60_seconds_are_row_rejects(conn
         (1, "supplement_count", "'9999999999' is outside [0, 2147483647]"),  # ten digits: shown by shape
         (2, "received_at", "'01/07/25' is not a date dd/mm/yyyy [HH:MM[:SS]]"),
         (3, "finished_at", "'08/01/2024 08:05:60' is not a date dd/mm/yyyy [HH:MM[:SS]]"),
-        (4, "fee_vnd", "'-5000' is outside [0, 9223372036854775807]"),
+        (4, "fee_vnd", "'-5000' is outside [0, 999999999999999999]"),
     ]
 
 
 def test_a_reject_reason_shows_a_value_with_letters_or_long_digit_runs_by_its_shape(conn, tmp_path):
     # a footer padded to the header's width puts the signer's name in a coded column
-    rows = [dossier(dossier_code="S1", service_level="Người lập biểu Nguyễn Văn Lập"), dossier(channel="0912345678")]
+    rows = [
+        dossier(dossier_code="S1", service_level="Người lập biểu Nguyễn Văn Lập"),
+        dossier(dossier_code="S2", channel="0912345678"),
+        dossier(dossier_code="S3", fee_vnd="(+84) 912 345 678"),
+        dossier(dossier_code="S4", received_at="001 090 012 345"),
+        dossier(dossier_code="S5", received_at="31/02/2024 08:00"),  # a date is shown as it is
+    ]
     load_file(write_export(tmp_path / "footer.csv", rows))
     reasons = [r[0] for r in conn.execute("select reason from raw.load_reject order by source_row")]
     assert reasons == [
         "'xxxxx xxx xxxx xxxxxx xxx xxx' is not one of ['Toàn trình', 'Một phần']",
         "'9999999999' is not one of [1, 2, 3]",
+        "'(+99) 999 999 999' is not a whole number",
+        "'999 999 999 999' is not a date dd/mm/yyyy [HH:MM[:SS]]",
+        "'31/02/2024 08:00' is not a date dd/mm/yyyy [HH:MM[:SS]]",
     ]
 
 
@@ -338,3 +356,32 @@ def test_xlsx_codes_typed_as_numbers_keep_their_leading_zeros_and_no_named_copy_
         "select province_code, applicant_id_hash, applicant_phone_hash from raw.portal_dossier order by dossier_code"
     ).fetchall()
     assert rows[0] == rows[1] and rows[0][0] == "06"
+
+
+def test_two_loads_at_once_both_land(conn, tmp_path, monkeypatch):
+    """The nightly DAG's file and API ingestion run side by side: a load starting while another is copying
+    must neither wait for it nor deadlock with it (the raw schema is not re-applied when it is current)."""
+    import threading
+
+    first = write_export(tmp_path / "first.csv", [dossier(dossier_code=f"F{i:05d}") for i in range(3000)])
+    second = write_export(tmp_path / "second.csv", [dossier(dossier_code=f"S{i:05d}") for i in range(50)])
+    monkeypatch.setattr(loader, "CHUNK_BYTES", 64 << 10)  # the first load copies in many pieces
+    copying, second_done = threading.Event(), threading.Event()
+    clean = loader.clean_batch
+
+    def slow_clean(*args, **kwargs):
+        copying.set()
+        second_done.wait(timeout=20)  # the first load holds its COPY open while the second one runs
+        return clean(*args, **kwargs)
+
+    monkeypatch.setattr(loader, "clean_batch", slow_clean)
+    results = {}
+    worker = threading.Thread(target=lambda: results.setdefault("first", load_file(first)))
+    worker.start()
+    assert copying.wait(timeout=20)
+    monkeypatch.setattr(loader, "clean_batch", clean)
+    results["second"] = load_file(second)
+    second_done.set()
+    worker.join(timeout=60)
+    assert (results["first"].rows_loaded, results["second"].rows_loaded) == (3000, 50)
+    assert conn.execute("select count(*) from raw.portal_dossier").fetchone()[0] == 3050

@@ -38,6 +38,7 @@ from cds_warehouse.xlsx import xlsx_to_csv
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 8 << 20
+HEADER_BYTES = 1 << 20  # the header row is read from the file's first MB
 CLEANING_THREADS = 2
 LOGGED_REJECTS = 10
 MALFORMED = "*"  # column name recorded for rows whose field count is wrong
@@ -142,14 +143,22 @@ def _load_into(conn, path: Path, spec: SourceSpec, columns, load_id: int, file_n
 
 
 def _read_header(path: Path, file_name: str) -> list[str]:
+    with path.open("rb") as fh:
+        head = fh.read(HEADER_BYTES)
+    if b"\n" not in head and head.count(b"\r") > 1:
+        raise LoadError(
+            f"{file_name}: lines end with a carriage return alone (an old Mac export); save the file with"
+            " CRLF or LF line ends"
+        )
+    end = _last_record_end(bytearray(head), len(head), first=True)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            header = next(csv.reader(fh), None)
+        text = bytes(head[: end if end >= 0 else len(head)]).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(
             f"{file_name}: row 0 (header): not UTF-8 text (byte {exc.start}: {exc.reason}); the export must be"
             " saved as UTF-8 (e.g. Excel's 'CSV UTF-8'), not in a legacy code page"
         ) from None
+    header = next(csv.reader(io.StringIO(text, newline="")), None)
     if not header or not any(h.strip() for h in header):
         raise LoadError(f"{file_name}: empty file, no header row")
     return header
@@ -219,7 +228,8 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
 
     # The pieces are already parsed in parallel (_cleaned_in_order); pyarrow's own threads on top
     # of them only contend for the same cores.
-    read_options = pacsv.ReadOptions(column_names=column_names, use_threads=False)
+    # a block holds a whole piece: a cell larger than pyarrow's default 1 MB block would "straddle" blocks
+    read_options = pacsv.ReadOptions(column_names=column_names, use_threads=False, block_size=2 * CHUNK_BYTES)
     parse_options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_malformed)
     convert_options = pacsv.ConvertOptions(
         include_columns=sorted(present),
@@ -386,6 +396,9 @@ class _Scan:
     bounds: list[int]  # byte offsets: the end of the header, record ends about piece_bytes apart, the end
 
 
+csv.field_size_limit(1 << 30)  # the scan reads what pyarrow reads: cells of any size
+
+
 def _scan_records(path: Path, expected: int, piece_bytes: int) -> _Scan:
     """Every record of the file, read by Python's csv module, which alone decides where records end.
     The quote count of record_chunks is misled by a quote inside an unquoted value (12" inch): it can
@@ -406,7 +419,14 @@ def _scan_records(path: Path, expected: int, piece_bytes: int) -> _Scan:
     next(reader, None)
     bounds = [consumed]
     number = 0
-    for record in reader:
+    records = iter(reader)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a carriage return alone inside an unquoted value
+            raise LoadError(f"{path.name}: row {number + 1}: {exc}; nothing loaded") from None
         if consumed - bounds[-1] >= piece_bytes:
             bounds.append(consumed)
         if not record:
@@ -477,11 +497,16 @@ def clean_batch(
     return table, rejects
 
 
+_DATE_LIKE = re.compile(r"\d{1,2}/\d{1,2}/\d{1,4}(?: \d{1,2}:\d{1,2}(?::\d{1,2})?)?")
+
+
 def shown_in_reason(value: str) -> str:
     """A rejected value as a reject reason may show it. A row out of line (a footer's signature, a shifted
-    column) can put a name, an ID number or a phone in any column, and reasons are stored: values with
-    letters or with a run of nine digits or more are shown by their shape (letters x, digits 9)."""
-    if not re.search(r"[^\W\d_]|\d{9}", value):
+    column) can put a name, an ID number or a phone in any column, and reasons are stored: a value is shown
+    as it is only when it looks like a date and time, or holds no letter and at most eight digits (an ID
+    number or a phone has nine or more, whatever separates them); any other by its shape (letters x,
+    digits 9)."""
+    if _DATE_LIKE.fullmatch(value) or (not re.search(r"[^\W\d_]", value) and sum(c.isdigit() for c in value) <= 8):
         return value
     shape = re.sub(r"\d", "9", re.sub(r"[^\W\d_]", "x", value))
     return shape if len(shape) <= 40 else shape[:40] + "…"
