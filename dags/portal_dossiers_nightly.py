@@ -1,5 +1,8 @@
 """Nightly: portal dossier exports and the portal API -> raw (quality gate) -> dbt marts (quality gate).
 
+A file that cannot be loaded does not stop the night: the others go on to the marts, and the last task
+(files_loaded) fails the run with the files and their reasons (also in raw.load_audit).
+
 dbt_build renders the models downstream of the portal's raw tables as tasks (one `dbt build` of a
 model and its tests each). What they read besides the portal (seeds, reference dimensions, agency-report
 models) is built by portal_inputs on the first run and whenever the dbt project changes.
@@ -30,8 +33,8 @@ MARTS = Asset("postgres://warehouse/marts/mart_target_attainment")
     doc_md=__doc__,
 )
 def portal_dossiers_nightly():
-    @task
-    def ingest() -> list[int]:
+    @task(multiple_outputs=True)
+    def ingest() -> dict[str, list]:
         from cds_warehouse.orchestration import ingest_landing
 
         return ingest_landing(SOURCE)
@@ -84,7 +87,20 @@ def portal_dossiers_nightly():
 
         enforce(run_checkpoint("marts"))
 
-    chain(validate_raw(ingest(), ingest_api()), portal_inputs(), transform, validate_marts())
+    @task
+    def files_loaded(failed: list[str]) -> None:
+        from cds_warehouse.orchestration import raise_for_failed_files
+
+        raise_for_failed_files(failed)
+
+    files = ingest()
+    chain(
+        validate_raw(files["load_ids"], ingest_api()),
+        portal_inputs(),
+        transform,
+        validate_marts(),
+        files_loaded(files["failed"]),
+    )
 
 
 portal_dossiers_nightly()

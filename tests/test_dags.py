@@ -30,6 +30,8 @@ def test_dagbag_imports_without_errors():
     downstream_of_inputs = dag.get_task("portal_inputs").get_flat_relative_ids(upstream=False)
     assert dbt_tasks <= downstream_of_inputs
     assert "validate_raw" in dag.get_task("portal_inputs").get_flat_relative_ids(upstream=True)
+    # a file that could not be loaded fails the run only after the marts are built and checked
+    assert {"validate_marts", "ingest"} <= dag.get_task("files_loaded").get_flat_relative_ids(upstream=True)
 
 
 def _expected_rates(path: Path) -> dict[tuple[str, str], tuple[str, float]]:

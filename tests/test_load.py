@@ -385,3 +385,22 @@ def test_two_loads_at_once_both_land(conn, tmp_path, monkeypatch):
     worker.join(timeout=60)
     assert (results["first"].rows_loaded, results["second"].rows_loaded) == (3000, 50)
     assert conn.execute("select count(*) from raw.portal_dossier").fetchone()[0] == 3050
+
+
+def test_a_file_that_cannot_be_loaded_holds_back_neither_the_others_nor_the_night(conn, tmp_path, monkeypatch):
+    from cds_warehouse.orchestration import ingest_landing, raise_for_failed_files
+
+    monkeypatch.setenv("CDS_LANDING_DIR", str(tmp_path))
+    folder = tmp_path / "portal_dossiers"
+    folder.mkdir()
+    (folder / "a_broken.csv").write_bytes(b"")
+    write_export(folder / "b_good.csv", [dossier()])
+
+    ingested = ingest_landing("portal_dossiers")
+
+    audit = conn.execute("select load_id, file_name, status from raw.load_audit order by load_id").fetchall()
+    assert [(name, status) for _, name, status in audit] == [("a_broken.csv", "failed"), ("b_good.csv", "loaded")]
+    assert ingested["load_ids"] == [audit[1][0]]  # the good file goes on to the gate and the marts
+    assert len(ingested["failed"]) == 1 and "a_broken.csv: " in ingested["failed"][0]
+    with pytest.raises(RuntimeError, match=r"1 file\(s\) could not be loaded .*\na_broken.csv: .*empty file"):
+        raise_for_failed_files(ingested["failed"])  # the DAG's last task: the run ends failed, marts built

@@ -20,13 +20,15 @@ def landing_dir(source: str) -> Path:
     return root / source
 
 
-def ingest_landing(source: str) -> list[int]:
-    """Load every file waiting in the source's landing folder; returns the load ids to gate.
+def ingest_landing(source: str) -> dict[str, list]:
+    """Load every file waiting in the source's landing folder; returns the load ids to gate
+    (``load_ids``) and the files that could not be loaded, with why (``failed``).
 
     Files already loaded are recognised by content and skipped, so a re-run duplicates nothing.
     Every batch of the source still awaiting its quality gate is returned, including one left
-    behind by a run that stopped between load and gate. A file that cannot be read at all fails
-    the task after the others have been tried.
+    behind by a run that stopped between load and gate. A file that cannot be loaded at all does not
+    hold back the others, nor the night: it is in raw.load_audit as failed, with the reason, and the
+    DAG's last task (raise_for_failed_files) fails the run once the marts are built.
     """
     folder = landing_dir(source)
     exports = folder.iterdir() if folder.is_dir() else ()
@@ -50,14 +52,18 @@ def ingest_landing(source: str) -> list[int]:
             r.rows_loaded,
             r.rows_rejected,
         )
-    if errors:
-        raise RuntimeError("files that could not be loaded:\n" + "\n".join(errors))
     with connect() as conn:
         rows = conn.execute(
             "select load_id from raw.load_audit where source = %s and status = 'loaded' order by load_id",
             (load_source(source).name,),
         ).fetchall()
-    return [r[0] for r in rows]
+    return {"load_ids": [r[0] for r in rows], "failed": errors}
+
+
+def raise_for_failed_files(failed: list[str]) -> None:
+    """The night's verdict on its files, given after the marts are built from the others."""
+    if failed:
+        raise RuntimeError(f"{len(failed)} file(s) could not be loaded (see raw.load_audit):\n" + "\n".join(failed))
 
 
 def ingest_portal_api() -> list[int]:
