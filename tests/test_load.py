@@ -141,6 +141,15 @@ def test_carriage_returns_alone_fail_clearly_and_cells_over_a_megabyte_load(conn
     assert load_file(big).rows_loaded == 1
 
 
+def test_a_byte_that_is_not_utf8_in_a_data_row_is_named_by_its_row(conn, tmp_path):
+    path = write_export(tmp_path / "mixed.csv", [dossier(dossier_code=f"U{i}") for i in range(6)])
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"U4,", b"U4\xe3,", 1))
+    with pytest.raises(LoadError, match=r"mixed.csv: row 5: not UTF-8 text"):
+        load_file(path)
+    assert conn.execute("select status from raw.load_audit").fetchone() == ("failed",)
+
+
 def test_a_load_killed_before_it_finished_is_marked_failed_when_the_file_is_loaded_again(conn, tmp_path):
     path = write_export(tmp_path / "again.csv", [dossier()])
     conn.execute(  # what a killed load leaves: its audit row, never its uncommitted rows

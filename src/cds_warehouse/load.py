@@ -194,7 +194,7 @@ def _copy_file(conn, path: Path, spec: SourceSpec, columns: list[Column | None],
         with conn.transaction():  # savepoint: a second pass starts from a clean slate
             return _copy_pass(conn, path, spec, columns, load_id, file_name, scan=None)
     except _MalformedRowsFound:
-        scan = _scan_records(path, len(columns), CHUNK_BYTES)
+        scan = _scan_records(path, file_name, len(columns), CHUNK_BYTES)
         return _copy_pass(conn, path, spec, columns, load_id, file_name, scan)
 
 
@@ -213,9 +213,11 @@ def _copy_pass(conn, path, spec, columns, load_id, file_name, scan: _Scan | None
     pieces = record_chunks(path, CHUNK_BYTES) if scan is None else _pieces_between(path, scan.bounds)
     try:
         return _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed)
-    except pa.ArrowInvalid:
+    except pa.ArrowInvalid as exc:
         if malformed_seen and scan is None:
             raise _MalformedRowsFound from None
+        if "UTF8" in str(exc):  # pyarrow does not say where: the scan names the row
+            _scan_records(path, file_name, len(columns), CHUNK_BYTES)
         raise
 
 
@@ -399,7 +401,7 @@ class _Scan:
 csv.field_size_limit(1 << 30)  # the scan reads what pyarrow reads: cells of any size
 
 
-def _scan_records(path: Path, expected: int, piece_bytes: int) -> _Scan:
+def _scan_records(path: Path, file_name: str, expected: int, piece_bytes: int) -> _Scan:
     """Every record of the file, read by Python's csv module, which alone decides where records end.
     The quote count of record_chunks is misled by a quote inside an unquoted value (12" inch): it can
     cut a piece inside a quoted value that holds a newline, and the cut rows would go missing. The
@@ -426,7 +428,12 @@ def _scan_records(path: Path, expected: int, piece_bytes: int) -> _Scan:
         except StopIteration:
             break
         except csv.Error as exc:  # e.g. a carriage return alone inside an unquoted value
-            raise LoadError(f"{path.name}: row {number + 1}: {exc}; nothing loaded") from None
+            raise LoadError(f"{file_name}: row {number + 1}: {exc}; nothing loaded") from None
+        except UnicodeDecodeError as exc:
+            raise LoadError(
+                f"{file_name}: row {number + 1}: not UTF-8 text ({exc.reason}); the file must be UTF-8 throughout;"
+                " nothing loaded"
+            ) from None
         if consumed - bounds[-1] >= piece_bytes:
             bounds.append(consumed)
         if not record:
