@@ -230,8 +230,7 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
 
     # The pieces are already parsed in parallel (_cleaned_in_order); pyarrow's own threads on top
     # of them only contend for the same cores.
-    # a block holds a whole piece: a cell larger than pyarrow's default 1 MB block would "straddle" blocks
-    read_options = pacsv.ReadOptions(column_names=column_names, use_threads=False, block_size=2 * CHUNK_BYTES)
+    read_options = pacsv.ReadOptions(column_names=column_names, use_threads=False)
     parse_options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_malformed)
     convert_options = pacsv.ConvertOptions(
         include_columns=sorted(present),
@@ -240,7 +239,14 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
     )
 
     def parse(piece) -> pa.Table:
-        return pacsv.read_csv(pa.py_buffer(piece), read_options, parse_options, convert_options)
+        try:
+            return pacsv.read_csv(pa.py_buffer(piece), read_options, parse_options, convert_options)
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc):
+                raise
+        # a cell larger than pyarrow's block (1 MB) "straddles" two blocks: this piece in one block
+        whole = pacsv.ReadOptions(column_names=column_names, use_threads=False, block_size=len(piece) + 1)
+        return pacsv.read_csv(pa.py_buffer(piece), whole, parse_options, convert_options)
 
     def clean(table: pa.Table, first_row: int) -> _CleanedPiece:
         n = table.num_rows
