@@ -308,7 +308,7 @@ def test_values_out_of_range_two_digit_years_and_60_seconds_are_row_rejects(conn
     ]
 
 
-def test_a_reject_reason_shows_a_value_with_letters_or_long_digit_runs_by_its_shape(conn, tmp_path):
+def test_a_reject_reason_shows_a_value_with_letters_or_nine_digits_by_its_shape(conn, tmp_path):
     # a footer padded to the header's width puts the signer's name in a coded column
     rows = [
         dossier(dossier_code="S1", service_level="Người lập biểu Nguyễn Văn Lập"),

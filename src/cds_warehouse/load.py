@@ -150,9 +150,9 @@ def _read_header(path: Path, file_name: str) -> list[str]:
             f"{file_name}: lines end with a carriage return alone (an old Mac export); save the file with"
             " CRLF or LF line ends"
         )
-    end = _last_record_end(bytearray(head), len(head), first=True)
+    end = _last_record_end(head, len(head), first=True)
     try:
-        text = bytes(head[: end if end >= 0 else len(head)]).decode("utf-8-sig")
+        text = head[: end if end >= 0 else len(head)].decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(
             f"{file_name}: row 0 (header): not UTF-8 text (byte {exc.start}: {exc.reason}); the export must be"
@@ -366,7 +366,7 @@ def record_chunks(path: Path, size: int) -> Iterator[memoryview]:
             carry = bytes(data[end + 1 :])
 
 
-def _last_record_end(buf: bytearray, limit: int, first: bool = False) -> int:
+def _last_record_end(buf: bytes | bytearray, limit: int, first: bool = False) -> int:
     """Offset of the last newline before ``limit`` (or, with first, the first one) outside quotes; -1 if none."""
     if first:
         pos = buf.find(b"\n", 0, limit)
