@@ -42,6 +42,12 @@ def test_portal_inputs_are_built_on_the_first_run_and_after_a_change_only(conn, 
 
     assert build_portal_inputs() is False  # same project: nothing to build
 
+    # a seed rebuilt by hand drops the views on it with CASCADE: the next night notices and rebuilds
+    conn.execute("drop view staging.stg_documents__observations")
+    assert build_portal_inputs() is True
+    assert conn.execute("select to_regclass('staging.stg_documents__observations')").fetchone()[0] is not None
+    assert build_portal_inputs() is False
+
     (project_copy / "macros" / "a_new_macro.sql").write_text("{% macro a_new_macro() %}1{% endmacro %}\n")
     monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(project_copy))
     assert build_portal_inputs() is True

@@ -9,6 +9,7 @@ and after each change of the project, and skips it otherwise.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import subprocess
@@ -21,7 +22,8 @@ from cds_warehouse.settings import DBT_PROJECT_DIR, libpq_env, warehouse_dsn
 log = logging.getLogger(__name__)
 
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-PORTAL_MODELS = "path:models/staging/portal+"
+PORTAL_MODELS_PATH = "models/staging/portal/"
+PORTAL_MODELS = f"path:{PORTAL_MODELS_PATH.rstrip('/')}+"
 # Every ancestor of the portal models that is not itself downstream of the portal's raw tables.
 PORTAL_INPUTS = {"select": ["@source:portal"], "exclude": [PORTAL_MODELS]}
 INPUTS_STATE = "reference.dbt_portal_inputs_build"  # the project digest of the last inputs build
@@ -98,12 +100,45 @@ def build_portal_inputs() -> bool:
     with connect() as conn:
         if conn.execute("select to_regclass(%s)", (INPUTS_STATE,)).fetchone()[0]:
             built = conn.execute(f"select project_digest from {INPUTS_STATE}").fetchone()
-            if built and built[0] == digest:
+            missing = _missing_portal_inputs(conn)
+            if built and built[0] == digest and not missing:
                 log.info("portal inputs already built by this version of the dbt project (%s)", digest[:12])
                 return False
+            if missing:
+                log.warning("portal inputs missing from the warehouse, rebuilt: %s", ", ".join(missing))
     run_build(**PORTAL_INPUTS)
     _record_inputs_built(digest)
     return True
+
+
+def _missing_portal_inputs(conn) -> list[str]:
+    """The relations the portal models read besides the portal (their parents outside the portal chain)
+    that the warehouse lacks. A seed rebuilt outside portal_inputs (a `dbt seed` by hand) drops the views
+    built on it with CASCADE, which the project digest cannot see. Read from dbt's manifest; none when
+    there is no manifest to read."""
+    project = dbt_project_dir()
+    manifests = [run_results_path().parent / "manifest.json", project / "target" / "manifest.json"]
+    path = next((m for m in manifests if m.exists()), None)
+    if path is None:
+        return []
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    nodes, children = manifest["nodes"], manifest["child_map"]
+    chain = {k for k, n in nodes.items() if n.get("original_file_path", "").startswith(PORTAL_MODELS_PATH)}
+    pending = list(chain)
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child in nodes and child not in chain:
+                chain.add(child)
+                pending.append(child)
+    inputs = {
+        parent
+        for key in chain
+        for parent in nodes[key]["depends_on"]["nodes"]
+        if parent in nodes and parent not in chain and nodes[parent]["resource_type"] in ("model", "seed")
+    }
+    names = sorted(f"{nodes[k]['schema']}.{nodes[k]['alias']}" for k in inputs)
+    rows = conn.execute("select name from unnest(%s::text[]) as r (name) where to_regclass(name) is null", (names,))
+    return [r[0] for r in rows.fetchall()]
 
 
 def full_build() -> None:
