@@ -134,7 +134,10 @@ def _missing_portal_inputs(conn) -> list[str]:
         parent
         for key in chain
         for parent in nodes[key]["depends_on"]["nodes"]
-        if parent in nodes and parent not in chain and nodes[parent]["resource_type"] in ("model", "seed")
+        if parent in nodes
+        and parent not in chain
+        and nodes[parent]["resource_type"] in ("model", "seed")
+        and nodes[parent]["config"].get("materialized") != "ephemeral"  # no relation of its own
     }
     names = sorted(f"{nodes[k]['schema']}.{nodes[k]['alias']}" for k in inputs)
     rows = conn.execute("select name from unnest(%s::text[]) as r (name) where to_regclass(name) is null", (names,))
