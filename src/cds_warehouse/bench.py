@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psycopg
 
+from cds_warehouse.dbt_build import run_results_path
 from cds_warehouse.settings import STATE_DIR, libpq_env, warehouse_dsn
 
 BENCH_DB = "cds_bench"
@@ -90,8 +91,6 @@ def _best_of_two(name: str, argv: list[str], dsn: str, reset: str, env: dict | N
 def _dbt_run_results() -> dict:
     """What dbt itself reports of the build that just ran: the nodes it ran and the time it spent running
     them, without its start-up (interpreter, imports, manifest) before and the artifacts after."""
-    from cds_warehouse.dbt_build import run_results_path
-
     results = json.loads(run_results_path().read_text())
     return {"dbt_nodes": len(results["results"]), "dbt_nodes_seconds": round(results["elapsed_time"], 2)}
 

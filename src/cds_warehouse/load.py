@@ -610,8 +610,9 @@ def _number(value: float | None) -> str:
 def parse_vn_timestamp(text: pa.Array, formats: tuple[str, ...]) -> pa.Array:
     """dd/mm/yyyy with an optional time, as naive local time; impossible dates (31/02), years before 1000
     (strptime reads "25" as the year 25) and leap seconds (08:05:60, which strptime rolls over) are null."""
-    leap = pc.fill_null(pc.match_substring(text, ":6"), False)  # only a minute or second can follow ':'
-    if pc.any(leap).as_py():
+    # only a minute or a second follows ':'; the plain substring search rules out most columns first
+    if pc.any(pc.fill_null(pc.match_substring(text, ":6"), False)).as_py():
+        leap = pc.fill_null(pc.match_substring_regex(text, r":6\d"), False)  # :60 to :69, not 8:6
         text = pc.if_else(leap, pa.scalar(None, pa.string()), text)
     present = pc.sum(pc.is_valid(text)).as_py() or 0
     parsed = pc.strptime(text, format=formats[0], unit="s", error_is_null=True)
