@@ -102,7 +102,7 @@ def analyze_raw(conn, spec: SourceSpec) -> None:
     scan must read, and its load_id lies above the statistics' range; without this the models' and
     tests' filters on the new loads read the whole history. Both steps read the new blocks or a fixed
     sample, so they cost the same whatever the table's size. Only load_id, the column those filters
-    use, is analysed here (a fifth of the cost of the whole row); autovacuum keeps the others."""
+    use, is analysed here, from a small sample (sql/010_raw_portal.sql); autovacuum keeps the others."""
     brin_indexes = conn.execute(
         "select i.indexrelid::regclass::text from pg_index as i join pg_class as c on c.oid = i.indexrelid"
         " join pg_am as am on am.oid = c.relam where i.indrelid = %s::regclass and am.amname = 'brin'",
@@ -625,14 +625,20 @@ def parse_vn_timestamp(text: pa.Array, formats: tuple[str, ...]) -> pa.Array:
         parsed = pc.if_else(ancient, pa.scalar(None, parsed.type), parsed)
     # strptime rolls 31/02 over to 03/03. A rolled-over date always lands on day 1-3, so only
     # those rows need the check that day and month survived the parse.
-    suspect = pc.fill_null(pc.less_equal(pc.day(parsed), 3), False)
-    if not pc.any(suspect).as_py():
+    # The check reads day and month back from the text with a regex, which costs as much as the parse:
+    # it is run on those rows first, and on the whole column only when one of them did roll over.
+    suspect = pc.indices_nonzero(pc.fill_null(pc.less_equal(pc.day(parsed), 3), False))
+    if len(suspect) == 0 or pc.all(_day_and_month_kept(pc.take(text, suspect), pc.take(parsed, suspect))).as_py():
         return parsed
+    return pc.if_else(_day_and_month_kept(text, parsed), parsed, pa.scalar(None, parsed.type))
+
+
+def _day_and_month_kept(text: pa.Array, parsed: pa.Array) -> pa.Array:
+    """Whether each parsed value has the day and month written in its text (false where either is null)."""
     parts = pc.extract_regex(pc.fill_null(text, ""), r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/")
     day = pc.cast(pc.struct_field(parts, "d"), pa.int64())
     month = pc.cast(pc.struct_field(parts, "m"), pa.int64())
-    intact = pc.and_(pc.equal(pc.day(parsed), day), pc.equal(pc.month(parsed), month))
-    return pc.if_else(pc.fill_null(intact, False), parsed, pa.scalar(None, parsed.type))
+    return pc.fill_null(pc.and_(pc.equal(pc.day(parsed), day), pc.equal(pc.month(parsed), month)), False)
 
 
 def _try_cast(text: pa.Array, to: pa.DataType) -> pa.Array | None:
