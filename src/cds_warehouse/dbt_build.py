@@ -52,32 +52,49 @@ def run_build(
     """`dbt build` of a selection (everything when none) against the warehouse, logged; raises with
     dbt's output on failure. Builds that may run at the same time (one per DAG) keep their target and
     log folders apart (``artifacts``); builds in sequence share them, so dbt parses only what changed."""
+    run_dbt(
+        "build",
+        [
+            *(["--select", *select] if select else []),
+            *(["--exclude", *exclude] if exclude else []),
+            # tests of a selected node whose other parents are not selected stay out
+            "--indirect-selection",
+            "cautious",
+            *extra,
+        ],
+        artifacts,
+    )
+
+
+def parse_project(artifacts: str = "warehouse") -> None:
+    """`dbt parse` into the builds' target folder: the next build against this warehouse reads the parsed
+    project instead of parsing it again (dbt parses it all when the profile's values change)."""
+    run_dbt("parse", [], artifacts)
+
+
+def run_dbt(command: str, args: list[str], artifacts: str = "warehouse") -> None:
+    """One dbt command against the warehouse with the project's folders (see run_build)."""
     project = dbt_project_dir()
     env = {**os.environ, **libpq_env(warehouse_dsn()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-    command = [
+    argv = [
         dbt_executable(),
-        "build",
-        *(["--select", *select] if select else []),
-        *(["--exclude", *exclude] if exclude else []),
+        command,
+        *args,
         "--project-dir",
         str(project),
         "--profiles-dir",
         str(project),
-        # tests of a selected node whose other parents are not selected stay out
-        "--indirect-selection",
-        "cautious",
         "--target-path",
         str(run_results_path(artifacts).parent),
         "--log-path",
         str(project / f"logs_{artifacts}"),
-        *extra,
     ]
-    log.info("%s", " ".join(command))
-    run = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    log.info("%s", " ".join(argv))
+    run = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     for line in run.stdout.splitlines():
         log.info("dbt: %s", line)
     if run.returncode != 0:
-        raise RuntimeError(f"dbt build failed (exit {run.returncode}):\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")
+        raise RuntimeError(f"dbt {command} failed (exit {run.returncode}):\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")
 
 
 def project_digest(project: Path | None = None) -> str:
