@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import pyarrow as pa
 import pytest
 from conftest import dossier, write_export
 
@@ -413,3 +414,32 @@ def test_a_file_that_cannot_be_loaded_holds_back_neither_the_others_nor_the_nigh
     assert len(ingested["failed"]) == 1 and "a_broken.csv: " in ingested["failed"][0]
     with pytest.raises(RuntimeError, match=r"1 file\(s\) could not be loaded .*\na_broken.csv: .*empty file"):
         raise_for_failed_files(ingested["failed"])  # the DAG's last task: the run ends failed, marts built
+
+
+def test_timestamps_that_strptime_rolls_over_or_misreads_are_null_and_the_others_parse():
+    formats = load_source("portal_dossiers").timestamp_formats
+    text = pa.array(
+        [
+            "01/03/2024 08:00:00",  # day 1 to 3, intact: checked against its text and kept
+            "31/02/2024 08:00:00",  # rolled over to 02/03 by strptime
+            "02/03/2024",
+            "30/02/2024 8:6",  # rolled over, and a single-digit minute 6 (not a leap second)
+            "03/12/2024 08:05:60",  # leap second
+            "01/07/25",  # a two-digit year
+            None,
+            "15/06/2024 23:59",
+        ]
+    )
+    parsed = [None if v is None else v.isoformat(sep=" ") for v in loader.parse_vn_timestamp(text, formats).to_pylist()]
+    assert parsed == [
+        "2024-03-01 08:00:00",
+        None,
+        "2024-03-02 00:00:00",
+        None,
+        None,
+        None,
+        None,
+        "2024-06-15 23:59:00",
+    ]
+    intact = pa.array(["01/03/2024 08:00:00", "02/03/2024 8:6", "20/05/2024"])
+    assert loader.parse_vn_timestamp(intact, formats).null_count == 0
