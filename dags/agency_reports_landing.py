@@ -1,29 +1,53 @@
 """Agency reports and portal-published 766 figures: landing folder -> raw (quality gate) -> dbt models.
 
-ingest: every workbook in $CDS_LANDING_DIR/agency_reports/ (and CSV in published_766/) becomes one
-audited batch; unreadable files go to failed/ with a <file>.reason.txt. validate_raw: the Great
-Expectations gate publishes or quarantines each batch and files it in archive/ or failed/. dbt_build:
-the agency-report models, every run, so an alias added to indicator_aliases.csv re-matches rows already
-loaded. report: logs how many rows await review, and fails the run when a file was refused.
+**When it runs.** Every night at 01:30 (Asia/Ho_Chi_Minh). When it published at least one new batch it
+updates the Asset `cds_agency_reports_published`, which starts `portal_dossiers_nightly`: the facts and
+marts are rebuilt because there is something new, not because of clock order. One run at a time.
+
+**Tasks.** `set_up` makes an empty warehouse ready (idempotent) and fixes the run's evaluation date (the
+local date of the data interval end: a re-run of a past night gates on that night's date). `ingest`: every
+workbook in $CDS_LANDING_DIR/agency_reports/ (and CSV in published_766/) becomes one audited batch;
+unreadable files go to failed/ with a <file>.reason.txt. `validate_raw`: the Great Expectations gate
+publishes or quarantines each batch and files it in archive/ or failed/. `dbt_build`: the agency-report
+models, every run, so an alias added to indicator_aliases.csv re-matches rows already loaded; its output
+streams into the task log. `announce`: updates the Asset when something was published (skipped
+otherwise). `report`: logs how many rows await review, and fails the run when a file was refused.
+
+**Connections and environment.** `cds_warehouse` (postgres), `cds_alerts` (smtp) with `CDS_ALERT_EMAILS`,
+`CDS_LANDING_DIR`. Retries: twice with exponential backoff on every task but `report` (a verdict, not
+retried); timeouts: one hour. A failed task mails `CDS_ALERT_EMAILS` through Airflow's SmtpNotifier.
 
 The logic lives in cds_warehouse.agency_reports.landing; this file only wires it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pendulum
-from airflow.sdk import chain, dag, task
+from airflow.sdk import CronTriggerTimetable, chain, dag, task
+
+from cds_warehouse.scheduling import AGENCY_REPORTS_PUBLISHED, TIMEZONE, default_args
 
 
 @dag(
-    schedule="30 1 * * *",  # before portal_dossiers_nightly (02:00), which builds the facts
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Ho_Chi_Minh"),
+    schedule=CronTriggerTimetable("30 1 * * *", timezone=TIMEZONE),
+    start_date=pendulum.datetime(2024, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,
+    default_args=default_args(),
     tags=["agency_reports", "published_766", "dbt", "quality"],
     doc_md=__doc__,
 )
 def agency_reports_landing():
+    @task
+    def set_up(data_interval_end=None, dag_run=None) -> str:
+        from cds_warehouse.run_dates import evaluation_date
+        from cds_warehouse.setup import set_up_warehouse
+
+        set_up_warehouse()
+        return evaluation_date(data_interval_end, dag_run.run_after).isoformat()
+
     @task
     def ingest() -> dict:
         from cds_warehouse.agency_reports.landing import ingest
@@ -31,10 +55,10 @@ def agency_reports_landing():
         return ingest()
 
     @task
-    def validate_raw(ingested: dict) -> dict:
+    def validate_raw(ingested: dict, evaluated_on: str) -> dict:
         from cds_warehouse.agency_reports.landing import gate_and_file
 
-        return gate_and_file(ingested)
+        return gate_and_file(ingested, dt.date.fromisoformat(evaluated_on))
 
     @task
     def dbt_build() -> None:
@@ -42,14 +66,26 @@ def agency_reports_landing():
 
         build_models()
 
-    @task
+    @task(outlets=[AGENCY_REPORTS_PUBLISHED])
+    def announce(summary: dict) -> int:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        if not summary["published"]:
+            raise AirflowSkipException("no new batch published: the marts need no rebuild for the reports")
+        return len(summary["published"])
+
+    @task(retries=0)
     def report(summary: dict) -> int:
         from cds_warehouse.agency_reports.landing import report
 
         return report(summary)
 
-    summary = validate_raw(ingest())
-    chain(summary, dbt_build(), report(summary))
+    evaluated_on = set_up()
+    ingested = ingest()
+    chain(evaluated_on, ingested)
+    summary = validate_raw(ingested, evaluated_on)
+    built = dbt_build()
+    chain(summary, built, [announce(summary), report(summary)])
 
 
 agency_reports_landing()

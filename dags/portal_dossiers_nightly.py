@@ -1,55 +1,100 @@
 """Nightly: portal dossier exports and the portal API -> raw (quality gate) -> dbt marts (quality gate).
 
-A file that cannot be loaded does not stop the night: the others go on to the marts, and the last task
-(files_loaded) fails the run with the files and their reasons (also in raw.load_audit).
+**When it runs.** Every night at 02:00 (Asia/Ho_Chi_Minh), and whenever `agency_reports_landing` published
+new report batches (Asset `cds_agency_reports_published`): the facts and marts then carry the new reports
+without waiting for the clock. When it has rebuilt and checked the marts it updates the Asset `cds_marts`
+(consumed by `warehouse_docs`). One run at a time.
 
-dbt_build renders the models downstream of the portal's raw tables as tasks (one `dbt build` of a
-model and its tests each). What they read besides the portal (seeds, reference dimensions, agency-report
-models) is built by portal_inputs on the first run and whenever the dbt project changes.
+**Tasks.** `set_up` makes an empty warehouse ready (schemas, raw tables, the BI role; idempotent) and fixes
+the run's evaluation date: the local date of the run's data interval end, so a re-run of a past night (a
+cleared run, a backfill) evaluates the marts and the quality gates on that night's date, never on today's.
+`ingest` loads each new file of the landing folder, `ingest_api` pulls the portal API (skipped without a
+configured portal), `validate_raw` gates each new batch (Great Expectations), `portal_inputs` builds the
+seeds and reference models the portal models read (only when the dbt project changed), `dbt_build` the
+models downstream of the portal's raw tables (astronomer-cosmos, one task per model, dbt's profile mapped
+from the Airflow connection), `validate_marts` checks what BI tools read. A file that cannot be loaded does
+not stop the night: the others reach the marts, and the last task (`files_loaded`) fails the run naming it.
+
+**Connections and environment.** `cds_warehouse` (postgres): the warehouse, for every task. `cds_portal`
+(http, optional): the portal API. `cds_alerts` (smtp) with `CDS_ALERT_EMAILS`: failure and deadline mails.
+`CDS_LANDING_DIR`, `CDS_PII_KEY`: landing folders and the personal-data key.
+
+**Retries and timeouts.** Every task but `files_loaded` is idempotent (a file is recognised by its content,
+the API resumes from its watermark, a gate only acts on batches still awaiting it, dbt rebuilds) and is
+retried twice with exponential backoff from one minute. `files_loaded` reports a fact and is not retried.
+Each task has a timeout: one hour, three for ingestion.
+
+**Alerts.** A task that fails after its retries mails `CDS_ALERT_EMAILS` through `cds_alerts` (Airflow's
+SmtpNotifier). A run not finished by `CDS_NIGHT_DEADLINE` (default 06:00, counted from when the run was
+queued) mails a deadline alert (Airflow's deadline alerts, sent by the triggerer).
 
 The logic lives in the cds_warehouse package; this file only wires it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pendulum
-from airflow.sdk import Asset, chain, dag, task
-from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, chain, dag, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
 from cosmos.constants import LoadMode, TestBehavior
 
 from cds_warehouse.dbt_build import DBT_MANIFEST, PORTAL_MODELS, dbt_executable
+from cds_warehouse.scheduling import (
+    AGENCY_REPORTS_PUBLISHED,
+    MARTS,
+    TIMEZONE,
+    dbt_profile_config,
+    default_args,
+    night_deadline,
+)
 from cds_warehouse.settings import DBT_PROJECT_DIR
 
 SOURCE = "portal_dossiers"
-MARTS = Asset("postgres://warehouse/marts/mart_target_attainment")
+SCHEDULE_AT = dt.time(2, 0)
+INGESTION_TIMEOUT = dt.timedelta(hours=3)
 
 
 @dag(
-    schedule="0 2 * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Ho_Chi_Minh"),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(f"{SCHEDULE_AT.minute} {SCHEDULE_AT.hour} * * *", timezone=TIMEZONE),
+        assets=AGENCY_REPORTS_PUBLISHED,
+    ),
+    start_date=pendulum.datetime(2024, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,
+    default_args=default_args(),
+    deadline=night_deadline(SCHEDULE_AT),
     tags=["portal", "dbt", "quality"],
     doc_md=__doc__,
 )
 def portal_dossiers_nightly():
-    @task(multiple_outputs=True)
+    @task
+    def set_up(data_interval_end=None, dag_run=None) -> str:
+        from cds_warehouse.run_dates import evaluation_date
+        from cds_warehouse.setup import set_up_warehouse
+
+        set_up_warehouse()
+        return evaluation_date(data_interval_end, dag_run.run_after).isoformat()
+
+    @task(multiple_outputs=True, execution_timeout=INGESTION_TIMEOUT)
     def ingest() -> dict[str, list]:
         from cds_warehouse.orchestration import ingest_landing
 
         return ingest_landing(SOURCE)
 
-    @task
+    @task(execution_timeout=INGESTION_TIMEOUT)
     def ingest_api() -> list[int]:
         from cds_warehouse.orchestration import ingest_portal_api
 
         return ingest_portal_api()
 
     @task
-    def validate_raw(load_ids: list[int], api_load_ids: list[int]) -> None:
+    def validate_raw(load_ids: list[int], api_load_ids: list[int], evaluated_on: str) -> None:
         from cds_warehouse.quality import gate_batches
 
-        gate_batches([*load_ids, *api_load_ids])
+        gate_batches([*load_ids, *api_load_ids], evaluated_on=dt.date.fromisoformat(evaluated_on))
 
     @task
     def portal_inputs() -> bool:
@@ -64,11 +109,7 @@ def portal_dossiers_nightly():
             manifest_path=DBT_MANIFEST if DBT_MANIFEST.exists() else None,
             install_dbt_deps=False,
         ),
-        profile_config=ProfileConfig(
-            profile_name="cds_warehouse",
-            target_name="default",
-            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
-        ),
+        profile_config=dbt_profile_config(),
         execution_config=ExecutionConfig(dbt_executable_path=dbt_executable()),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS,
@@ -79,6 +120,8 @@ def portal_dossiers_nightly():
             # a relationships test between two models runs after both, not with the first one built
             should_detach_multiple_parents_tests=True,
         ),
+        # the run's evaluation date (set_up), not the day the task happens to run
+        operator_args={"vars": {"as_of_date": "{{ ti.xcom_pull(task_ids='set_up') }}"}},
     )
 
     @task(outlets=[MARTS])
@@ -87,15 +130,18 @@ def portal_dossiers_nightly():
 
         enforce(run_checkpoint("marts"))
 
-    @task
+    @task(retries=0)
     def files_loaded(failed: list[str]) -> None:
         from cds_warehouse.orchestration import raise_for_failed_files
 
         raise_for_failed_files(failed)
 
+    evaluated_on = set_up()
     files = ingest()
+    api = ingest_api()
+    chain(evaluated_on, [files, api])
     chain(
-        validate_raw(files["load_ids"], ingest_api()),
+        validate_raw(files["load_ids"], api, evaluated_on),
         portal_inputs(),
         transform,
         validate_marts(),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Project-local PostgreSQL cluster: `pg.sh up|down|status|dsn|destroy`.
 # Uses the system's PostgreSQL binaries, a project-owned data directory and a free loopback port.
+# Every connection authenticates with a password (scram-sha-256): the superuser `warehouse`'s is
+# generated once into .state/pg.password (mode 0600); the socket directory is private to the server.
 # initdb/pg_ctl refuse to run as root, so as root they run as the `postgres` user and the data
 # directory lives outside the (possibly 700) home directory.
 set -euo pipefail
@@ -33,6 +35,8 @@ fi
 datadir="$pgroot/data"
 logfile="$pgroot/server.log"
 portfile="$state/pg.port"
+pwfile="$state/pg.password"
+sockdir="$pgroot/run"
 
 free_port() {
   python3 - <<'PY'
@@ -46,20 +50,51 @@ PY
 
 running() { [ -f "$datadir/postmaster.pid" ] && "${as_pg[@]}" "$PG_CTL" -D "$datadir" status >/dev/null 2>&1; }
 
+password() {
+  if [ ! -s "$pwfile" ]; then
+    (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$pwfile")
+  fi
+  chmod 600 "$pwfile"
+  cat "$pwfile"
+}
+
+# Password authentication for every connection, local socket included (a cluster made before this
+# used `trust`: its superuser gets the password and its pg_hba.conf is rewritten).
+secure() {
+  local port=$1 hba="$datadir/pg_hba.conf"
+  if grep -Eq '^[^#]*[[:space:]]trust([[:space:]]|$)' "$hba"; then
+    "$PSQL" -h 127.0.0.1 -p "$port" -U warehouse -d postgres -qc "alter role warehouse password '$(password)'" >/dev/null
+    printf '%s\n' "# written by scripts/pg.sh: password authentication only" \
+      "local all all scram-sha-256" "host all all 127.0.0.1/32 scram-sha-256" "host all all ::1/128 scram-sha-256" |
+      "${as_pg[@]}" tee "$hba" >/dev/null
+    "${as_pg[@]}" "$PG_CTL" -D "$datadir" reload >/dev/null
+  fi
+}
+
 up() {
+  export PGPASSWORD
+  PGPASSWORD=$(password)
   if [ ! -f "$datadir/PG_VERSION" ]; then
     mkdir -p "$pgroot"
     [ "$(id -u)" = 0 ] && chown postgres: "$pgroot"
-    "${as_pg[@]}" "$INITDB" -D "$datadir" -U warehouse --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    local initpw="$pgroot/initdb.pw"
+    (umask 077 && cp "$pwfile" "$initpw")
+    [ "$(id -u)" = 0 ] && chown postgres: "$initpw"
+    "${as_pg[@]}" "$INITDB" -D "$datadir" -U warehouse --auth=scram-sha-256 --pwfile="$initpw" \
+      --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$initpw"
   fi
+  "${as_pg[@]}" mkdir -p -m 700 "$sockdir"
   if running; then
+    secure "$(cat "$portfile")"
     return 0
   fi
   local port
   port=$(free_port)
   echo "$port" >"$portfile"
   "${as_pg[@]}" "$PG_CTL" -D "$datadir" -l "$logfile" -w -t 60 \
-    -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" start >/dev/null
+    -o "-p $port -k $sockdir -c unix_socket_permissions=0700 -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" start >/dev/null
+  secure "$port"
   "$PSQL" -h 127.0.0.1 -p "$port" -U warehouse -d postgres -qtAc \
     "select 1 from pg_database where datname = 'warehouse'" | grep -q 1 ||
     "$PSQL" -h 127.0.0.1 -p "$port" -U warehouse -d postgres -qc "create database warehouse"
@@ -74,7 +109,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) running && echo "running on port $(cat "$portfile")" || echo "stopped" ;;
-  dsn) echo "postgresql://warehouse@127.0.0.1:$(cat "$portfile")/warehouse" ;;
-  destroy) down; rm -rf "$pgroot" "$portfile" ;;
+  dsn) echo "postgresql://warehouse:$(password)@127.0.0.1:$(cat "$portfile")/warehouse" ;;
+  destroy) down; rm -rf "$pgroot" "$portfile" "$pwfile" ;;
   *) echo "usage: $0 up|down|status|dsn|destroy" >&2; exit 2 ;;
 esac

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
@@ -33,7 +36,8 @@ def _server_dsn() -> str:
 
 @pytest.fixture(scope="session")
 def dsn() -> str:
-    """A fresh database on the warehouse server; WAREHOUSE_DSN and PG* point at it for the session."""
+    """A fresh database on the warehouse server; the Airflow connection cds_warehouse (what the DAGs read),
+    WAREHOUSE_DSN (the CLI) and PG* (the tests' own dbt runs) point at it for the session."""
     from cds_warehouse.settings import libpq_env
 
     server = _server_dsn()
@@ -43,6 +47,7 @@ def dsn() -> str:
         admin.execute(f"create database {TEST_DB}")
     test_dsn = f"{base}/{TEST_DB}"
     os.environ["WAREHOUSE_DSN"] = test_dsn
+    os.environ["AIRFLOW_CONN_CDS_WAREHOUSE"] = test_dsn
     os.environ.update(libpq_env(test_dsn))
     return test_dsn
 
@@ -140,3 +145,23 @@ def run_dbt(work: Path, *args: str) -> str:
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     assert done.returncode == 0, f"dbt {' '.join(args)} failed:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
     return done.stdout
+
+
+@contextlib.contextmanager
+def bi_login(conn: psycopg.Connection, name: str):
+    """A login role in bi_reader (with a password: the warehouse accepts no other login), connected."""
+    password = secrets.token_urlsafe(16)
+    conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(name)))
+    conn.execute(
+        sql.SQL("create role {} login password {} in role bi_reader").format(
+            sql.Identifier(name), sql.Literal(password)
+        )
+    )
+    info = conn.info
+    try:
+        with psycopg.connect(
+            host=info.host, port=info.port, dbname=info.dbname, user=name, password=password, autocommit=True
+        ) as bi:
+            yield bi
+    finally:
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(name)))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import dossier, run_dbt, write_export
+from conftest import bi_login, dossier, run_dbt, write_export
 
 from cds_warehouse.load import load_file
 from cds_warehouse.quality import gate_batches
@@ -181,18 +181,12 @@ def test_seed_targets_against_the_seed_actuals(warehouse, dbt_dirs):
     assert cards["27|chinh_quyen_so|2025"][0] == 28
 
     # the BI role reads the three marts (table materialisation with contracts keeps the grants) and nothing else
-    conn.execute("drop role if exists bi_marts_test_user")
-    conn.execute("create role bi_marts_test_user login in role bi_reader")
-    info = conn.info
-    with psycopg.connect(
-        host=info.host, port=info.port, dbname=info.dbname, user="bi_marts_test_user", autocommit=True
-    ) as bi:
+    with bi_login(conn, "bi_marts_test_user") as bi:
         for mart in ("mart_target_attainment", "mart_province_scorecard", "mart_indicator_timeseries"):
             assert bi.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0
         for relation in ("reference.targets", "intermediate.int_target_actual_candidates"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 bi.execute(f"select 1 from {relation} limit 1")
-    conn.execute("drop role bi_marts_test_user")
 
     # On 31 December 2023 the national figure (stated 19 July 2024) did not exist yet: nothing has data.
     rebuild_marts(dbt_dirs, "2023-12-31")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import ROOT, dossier, write_export
+from conftest import ROOT, bi_login, dossier, write_export
 
 DAG_ID = "portal_dossiers_nightly"
 
@@ -59,11 +59,7 @@ def _attainment(conn):
 
 
 def _assert_bi_role_reads_only_the_marts(conn):
-    conn.execute("drop role if exists bi_test_user")
-    conn.execute("create role bi_test_user login in role bi_reader")
-    with psycopg.connect(
-        host=conn.info.host, port=conn.info.port, dbname=conn.info.dbname, user="bi_test_user", autocommit=True
-    ) as bi:
+    with bi_login(conn, "bi_test_user") as bi:
         assert bi.execute("select count(*) from marts.mart_target_attainment").fetchone()[0] > 0
         for relation in (
             "raw.portal_dossier",
@@ -110,6 +106,7 @@ def test_nightly_dag_builds_the_marts_and_a_rerun_duplicates_nothing(conn, landi
         " (select count(*) from raw.load_audit)"
     ).fetchone()
     assert counts[0] == counts[1] == 30_000 and counts[2] == 1
+    _assert_bi_role_reads_only_the_marts(conn)
 
     assert "success" in str(run_dag(DAG_ID).state)
     assert (

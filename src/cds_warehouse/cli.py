@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from cds_warehouse.settings import DBT_PROJECT_DIR, PROJECT_ROOT, libpq_env, warehouse_dsn
+from cds_warehouse.settings import AIRFLOW_CONN_ID, PROJECT_ROOT, warehouse_dsn
 
 DAG_ID = "portal_dossiers_nightly"
 AGENCY_DAG_ID = "agency_reports_landing"
@@ -17,11 +17,10 @@ DEMO_FILE = "portal_export_demo.csv"
 
 
 def export_warehouse_env() -> str:
-    """Make the warehouse visible to child tools (dbt via cosmos, psql) in this process's environment."""
+    """Name the warehouse to the DAGs run in this process as Airflow does: the connection cds_warehouse
+    (an AIRFLOW_CONN_ variable), which every task and the dbt tasks' profile read."""
     dsn = warehouse_dsn()
-    os.environ.setdefault("WAREHOUSE_DSN", dsn)
-    for key, value in libpq_env(dsn).items():
-        os.environ.setdefault(key, value)
+    os.environ.setdefault(f"AIRFLOW_CONN_{AIRFLOW_CONN_ID.upper()}", dsn)
     return dsn
 
 
@@ -81,14 +80,13 @@ def cmd_demo(args) -> None:
         print("\nWarehouse:")
         for label, count in warehouse_counts(conn).items():
             print(f"  {label:<45} {count:>10,}")
-    env = libpq_env(dsn)
     print(f"""
 Where to look next:
-  psql:       psql "{dsn}"   (schemas raw, staging, intermediate, marts, reference)
+  psql:       psql "$(scripts/pg.sh dsn)"   (schemas raw, staging, intermediate, marts, reference)
   audit:      select * from raw.load_audit order by load_id;
   Data Docs:  {GX_DIR / "gx/uncommitted/data_docs/local_site/index.html"}
-  dbt docs:   PGPORT={env["PGPORT"]} .venv/bin/dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
-              then open {DBT_PROJECT_DIR / "target/index.html"}""")
+  dbt docs:   .venv/bin/cds docs   (generates the catalog and prints the page to open)
+  Airflow:    make airflow   (the scheduler and the UI, the DAGs on their schedules)""")
 
 
 def _require_success(dag_id: str, run) -> None:
@@ -123,6 +121,20 @@ def _local_portal(export: Path, rows: int, seed: int):
             print(f"Local portal API stopped after {server.stats['requests']:,} requests")
 
 
+def cmd_setup(args) -> None:
+    from cds_warehouse.setup import set_up_warehouse
+
+    print(set_up_warehouse())
+
+
+def cmd_docs(args) -> None:
+    from cds_warehouse.dbt_build import generate_docs
+    from cds_warehouse.setup import set_up_warehouse
+
+    set_up_warehouse()
+    print(f"dbt docs: open {generate_docs()}")
+
+
 def cmd_ingest_api(args) -> None:
     from cds_warehouse.extract import ingest_api, portal_config
 
@@ -151,6 +163,12 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("ingest-api", help="pull the portal API (CDS_PORTAL_URL, CDS_PORTAL_TOKEN) into one batch")
     p.set_defaults(func=cmd_ingest_api)
+
+    p = sub.add_parser("setup", help="make the warehouse ready: schemas, raw tables, the BI role (idempotent)")
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("docs", help="dbt docs generate against the warehouse")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("report", help="print the target-attainment table")
     p.set_defaults(func=cmd_report)

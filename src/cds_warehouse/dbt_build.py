@@ -8,6 +8,8 @@ and after each change of the project, and skips it otherwise.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import hashlib
 import json
 import logging
@@ -73,11 +75,13 @@ def parse_project(artifacts: str = "warehouse") -> None:
 
 
 def run_dbt(command: str, args: list[str], artifacts: str = "warehouse") -> None:
-    """One dbt command against the warehouse with the project's folders (see run_build)."""
+    """One dbt command against the warehouse with the project's folders (see run_build). dbt's output is
+    logged line by line as it runs (a long build shows its progress in the task log), without colours."""
     project = dbt_project_dir()
     env = {**os.environ, **libpq_env(warehouse_dsn()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     argv = [
         dbt_executable(),
+        "--no-use-colors",
         command,
         *args,
         "--project-dir",
@@ -90,11 +94,35 @@ def run_dbt(command: str, args: list[str], artifacts: str = "warehouse") -> None
         str(project / f"logs_{artifacts}"),
     ]
     log.info("%s", " ".join(argv))
-    run = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    for line in run.stdout.splitlines():
-        log.info("dbt: %s", line)
-    if run.returncode != 0:
-        raise RuntimeError(f"dbt {command} failed (exit {run.returncode}):\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")
+    tail: collections.deque[str] = collections.deque(maxlen=80)  # what a failure's message quotes
+    with (
+        _one_build_at_a_time(),
+        subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        ) as process,
+    ):
+        for line in process.stdout:
+            line = line.rstrip("\n")
+            tail.append(line)
+            log.info("dbt: %s", line)
+    if process.returncode != 0:
+        output = "\n".join(tail)
+        raise RuntimeError(f"dbt {command} failed (exit {process.returncode}):\n{output}")
+
+
+@contextlib.contextmanager
+def _one_build_at_a_time():
+    """Hold the warehouse's dbt lock while a build runs. Both DAGs build the agency-report models (the
+    agency DAG every night, the portal DAG's portal_inputs after a project change), and two builds of one
+    view at once fail ("relation already exists"): the second build waits for the first instead."""
+    with connect(autocommit=True) as conn:
+        if not conn.execute("select pg_try_advisory_lock(hashtext('cds_warehouse.dbt_build'))").fetchone()[0]:
+            log.info("another dbt build is running against this warehouse; waiting for it")
+            conn.execute("select pg_advisory_lock(hashtext('cds_warehouse.dbt_build'))")
+        try:
+            yield
+        finally:
+            conn.execute("select pg_advisory_unlock(hashtext('cds_warehouse.dbt_build'))")
 
 
 def project_digest(project: Path | None = None) -> str:
@@ -175,3 +203,10 @@ def _record_inputs_built(digest: str) -> None:
         conn.execute(f"delete from {INPUTS_STATE}")
         conn.execute(f"insert into {INPUTS_STATE} values (%s, now())", (digest,))
     log.info("portal inputs built by this version of the dbt project (%s)", digest[:12])
+
+
+def generate_docs() -> Path:
+    """`dbt docs generate` against the warehouse; returns the index.html to open (its catalog.json and
+    manifest.json beside it). Works on a fresh warehouse once it is set up (setup.set_up_warehouse)."""
+    run_dbt("docs", ["generate"], artifacts="docs")
+    return run_results_path("docs").parent / "index.html"

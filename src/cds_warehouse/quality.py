@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from cds_warehouse.run_dates import load_day_after
 from cds_warehouse.settings import EXPECTATIONS_DIR, STATE_DIR, warehouse_dsn
 
 log = logging.getLogger(__name__)
@@ -94,13 +95,15 @@ def _sqlalchemy_url(dsn: str) -> str:
     return dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
-def run_checkpoint(name: str, dsn: str | None = None, **params) -> GateResult:
-    """Run a declared checkpoint; returns what failed. Does not raise: see ``enforce``."""
+def run_checkpoint(name: str, dsn: str | None = None, evaluated_on: dt.date | None = None, **params) -> GateResult:
+    """Run a declared checkpoint; returns what failed. Does not raise: see ``enforce``.
+
+    ``evaluated_on`` is the run's evaluation date (run_dates.evaluation_date; today outside a DAG run): dates
+    in a batch may reach the end of the next day ({load_day_after}), not whatever the clock says."""
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
-    tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time())
-    params = {"load_day_after": tomorrow.isoformat(), **params}
+    params = {"load_day_after": load_day_after(evaluated_on or dt.date.today()), **params}
     declared = _read_yaml("checkpoints", name)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -170,14 +173,14 @@ def enforce(result: GateResult) -> GateResult:
 BATCH_CHECKPOINTS = {"portal_api": "raw_portal_api_batch"}
 
 
-def gate_portal_batch(load_id: int, dsn: str | None = None) -> GateResult:
+def gate_portal_batch(load_id: int, dsn: str | None = None, evaluated_on: dt.date | None = None) -> GateResult:
     """Validate one raw batch; publish it if the critical expectations pass, else quarantine it."""
     from cds_warehouse.db import connect
 
     with connect(dsn) as conn:
         found = conn.execute("select source from raw.load_audit where load_id = %s", (load_id,)).fetchone()
     checkpoint = BATCH_CHECKPOINTS.get(found[0] if found else "", "raw_portal_batch")
-    result = run_checkpoint(checkpoint, dsn, load_id=int(load_id))
+    result = run_checkpoint(checkpoint, dsn, evaluated_on, load_id=int(load_id))
     with connect(dsn) as conn:
         conn.execute(
             "update raw.load_audit set status = %s, message = %s where load_id = %s and status = 'loaded'",
@@ -190,12 +193,12 @@ def gate_portal_batch(load_id: int, dsn: str | None = None) -> GateResult:
     return enforce(result)
 
 
-def gate_batches(load_ids: list[int], dsn: str | None = None) -> None:
+def gate_batches(load_ids: list[int], dsn: str | None = None, evaluated_on: dt.date | None = None) -> None:
     """Gate every new batch, then fail if any was quarantined (one bad file does not hide another)."""
     failed = []
     for load_id in load_ids:
         try:
-            gate_portal_batch(load_id, dsn)
+            gate_portal_batch(load_id, dsn, evaluated_on)
         except QualityGateFailed as exc:
             failed.append(f"load {load_id}: {exc}")
     if failed:

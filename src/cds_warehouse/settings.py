@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sys
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 PROJECT_ROOT = Path(os.environ.get("CDS_PROJECT_ROOT", Path(__file__).resolve().parents[2]))
 STATE_DIR = Path(os.environ.get("CDS_STATE_DIR", PROJECT_ROOT / ".state"))
@@ -22,6 +23,11 @@ def _airflow_connection_uri() -> str | None:
         return env
     if "airflow.sdk" not in sys.modules:  # importing Airflow costs seconds; only ask from inside it
         return None
+    return _connection_from_airflow()
+
+
+@functools.cache  # one look-up per task process: the connection does not change during a task
+def _connection_from_airflow() -> str | None:
     try:
         from airflow.sdk import Connection
 
@@ -31,14 +37,24 @@ def _airflow_connection_uri() -> str | None:
 
 
 def warehouse_dsn() -> str:
-    """WAREHOUSE_DSN, else the Airflow connection, else the project-local cluster."""
-    dsn = os.environ.get("WAREHOUSE_DSN") or _airflow_connection_uri()
+    """The one place every part takes the warehouse from: the Airflow connection ``cds_warehouse`` (under
+    Airflow; the dbt tasks' profile maps the same connection), else WAREHOUSE_DSN, else the local cluster."""
+    dsn = _airflow_connection_uri() or os.environ.get("WAREHOUSE_DSN")
     if dsn:
         return dsn.replace("postgresql+psycopg2://", "postgresql://").replace("postgres://", "postgresql://")
-    port_file = STATE_DIR / "pg.port"
-    if not port_file.exists():
-        raise RuntimeError("No warehouse: set WAREHOUSE_DSN or start the local cluster with `make db-up`.")
-    return f"postgresql://warehouse@127.0.0.1:{port_file.read_text().strip()}/warehouse"
+    return local_cluster_dsn()
+
+
+def local_cluster_dsn() -> str:
+    """The project-local cluster started by scripts/pg.sh (its password is in the state directory)."""
+    port_file, password_file = STATE_DIR / "pg.port", STATE_DIR / "pg.password"
+    if not port_file.exists() or not password_file.exists():
+        raise RuntimeError(
+            "No warehouse: define the Airflow connection cds_warehouse, set WAREHOUSE_DSN, or start the local"
+            " cluster with `make db-up`."
+        )
+    password = quote(password_file.read_text().strip(), safe="")
+    return f"postgresql://warehouse:{password}@127.0.0.1:{port_file.read_text().strip()}/warehouse"
 
 
 def is_local_cluster(dsn: str) -> bool:

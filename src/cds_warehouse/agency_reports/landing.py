@@ -83,9 +83,10 @@ def ingest(sources: tuple[str, ...] = (SOURCE, PUBLISHED_SOURCE)) -> dict:
     return {"batches": batches, "failed": failed}
 
 
-def gate_and_file(ingested: dict) -> dict:
+def gate_and_file(ingested: dict, evaluated_on: dt.date | None = None) -> dict:
     """Gate every new batch and move its file: archive/ when published, failed/ with the reason when
-    quarantined. Returns what happened, for the last task's summary."""
+    quarantined. Returns what happened, for the last task's summary. ``evaluated_on``: the run's
+    evaluation date (the gate's bound on dates in a report)."""
     summary = {"published": [], "quarantined": [], "skipped": [], "failed": list(ingested.get("failed", []))}
     for batch in ingested["batches"]:
         path = Path(batch["path"]) if batch["path"] else None
@@ -93,7 +94,7 @@ def gate_and_file(ingested: dict) -> dict:
         with connect() as conn:
             status = conn.execute("select status from raw.load_audit where load_id = %s", (load_id,)).fetchone()[0]
         if status == "loaded":
-            result = gate_batch(load_id, source)
+            result = gate_batch(load_id, source, evaluated_on=evaluated_on)
             status = "published" if result.passed else "quarantined"
         entry = {"source": source, "load_id": load_id, "file": path.name if path else None}
         if status == "quarantined":

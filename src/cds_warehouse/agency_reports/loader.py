@@ -196,12 +196,12 @@ def read_issues(conn, load_id: int, limit: int = 50, severities=("error", "warni
 # --- the quality gate -------------------------------------------------------------------------------
 
 
-def gate_batch(load_id: int, source: str = SOURCE, dsn: str | None = None):
+def gate_batch(load_id: int, source: str = SOURCE, dsn: str | None = None, evaluated_on=None):
     """Run the source's checkpoint on one batch: published if no critical expectation fails, else
     quarantined with the failures as message. Returns the GateResult (does not raise)."""
     from cds_warehouse.quality import run_checkpoint
 
-    result = run_checkpoint(CHECKPOINTS[source], dsn, load_id=int(load_id))
+    result = run_checkpoint(CHECKPOINTS[source], dsn, evaluated_on, load_id=int(load_id))
     message = None if result.passed else "; ".join(str(f) for f in result.critical_failures)[:2000]
     with connect(dsn) as conn:
         conn.execute(

@@ -11,6 +11,11 @@
 --   observation may end on to count: as_of_date, or evaluation_end_date when that comes first (a target
 --   is judged on where it stood by its deadline; a passed deadline is not re-judged on later figures).
 
+-- Ephemeral: compiled into each model that reads it, in the same dbt invocation, so the nightly build's
+-- as_of_date (the run's evaluation date) reaches every relation it rebuilds; a view built once by
+-- portal_inputs would keep the date of that build.
+{{ config(materialized='ephemeral') }}
+
 with
 
 targets as (

@@ -1,0 +1,41 @@
+"""Set-up of a warehouse, the first step of every night: idempotent, so an empty warehouse is a normal night.
+
+It makes what ingestion and dbt expect to exist before anything was ever loaded: the raw tables of every
+source (``sql/*.sql``), the schemas dbt builds into, and the BI role with its grants on the marts. dbt's
+``on-run-end`` keeps granting the tables it creates (macros/grant_bi_access.sql).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from psycopg import sql
+
+from cds_warehouse.db import apply_raw_schema, connect
+
+log = logging.getLogger(__name__)
+
+DBT_SCHEMAS = ("staging", "intermediate", "marts", "reference")
+BI_ROLE = "bi_reader"
+
+
+def set_up_warehouse(dsn: str | None = None) -> dict[str, object]:
+    """Create what is missing; returns what the warehouse holds afterwards (for the task log)."""
+    with connect(dsn, autocommit=True) as conn:
+        apply_raw_schema(conn)
+        with conn.transaction():
+            # one set-up at a time: two DAGs starting together would race on `create role`
+            conn.execute("select pg_advisory_xact_lock(hashtext('cds_warehouse.set_up'))")
+            for schema in DBT_SCHEMAS:
+                conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+            if conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone() is None:
+                conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(BI_ROLE)))
+            role = sql.Identifier(BI_ROLE)
+            conn.execute(sql.SQL("grant usage on schema marts to {}").format(role))
+            conn.execute(sql.SQL("alter default privileges in schema marts grant select on tables to {}").format(role))
+        raw_tables = conn.execute(
+            "select count(*) from pg_tables where schemaname = 'raw'",
+        ).fetchone()[0]
+    state = {"raw_tables": raw_tables, "schemas": list(DBT_SCHEMAS), "bi_role": BI_ROLE}
+    log.info("warehouse set up: %s", state)
+    return state

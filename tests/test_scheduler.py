@@ -1,0 +1,219 @@
+"""The nightly path under Airflow's own scheduler, as `make airflow` runs it (api-server, scheduler with the
+LocalExecutor, dag-processor, triggerer; metadata in PostgreSQL), on a warehouse that has never seen a load.
+
+Runs are created by the scheduler (unpausing) and through the REST API; the marts are checked against the
+same independent computation as the dag.test() runs, a past night is re-run and gives that night's answer,
+and a task that fails for good is retried and mailed to a local SMTP server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import psycopg
+import pytest
+import requests
+from conftest import ROOT, dossier, write_export
+from mail_sink import MailSink
+from test_dags import _attainment, _expected_rates
+
+pytestmark = pytest.mark.slow
+
+PORTAL, AGENCY, DOCS = "portal_dossiers_nightly", "agency_reports_landing", "warehouse_docs"
+WAREHOUSE_DB, METADATA_DB = "cds_scheduler_test", "cds_scheduler_airflow"
+# 02:00 in Viet Nam on 1 October 2025 and on 5 January 2026: the same data, before and after the deadline
+# of the 2025 targets (the generated exports end in June 2025)
+NIGHT_BEFORE_DEADLINE = "2025-09-30T19:00:00Z"
+NIGHT_AFTER_DEADLINE = "2026-01-04T19:00:00Z"
+RUN_TIMEOUT = 900
+
+
+class AirflowApi:
+    """Airflow 3's REST API (v2) with a token of the simple auth manager."""
+
+    def __init__(self, url: str, user: str, password: str):
+        self.url = url
+        answer = requests.post(f"{url}/auth/token", json={"username": user, "password": password}, timeout=30)
+        answer.raise_for_status()
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+
+    def call(self, method: str, path: str, **kwargs) -> dict:
+        answer = self.session.request(method, f"{self.url}/api/v2{path}", timeout=60, **kwargs)
+        assert answer.ok, f"{method} {path}: {answer.status_code} {answer.text[:500]}"
+        return answer.json()
+
+    def wait_for_dags(self, *dag_ids: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            known = {d["dag_id"]: d for d in self.call("GET", "/dags")["dags"]}
+            if all(d in known for d in dag_ids):
+                assert not any(known[d]["has_import_errors"] for d in dag_ids)
+                return
+            assert time.monotonic() < deadline, f"the dag-processor did not register {dag_ids}: {sorted(known)}"
+            time.sleep(2)
+
+    def unpause(self, dag_id: str) -> None:
+        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+
+    def trigger(self, dag_id: str, logical_date: str | None) -> str:
+        return self.call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date})["dag_run_id"]
+
+    def runs(self, dag_id: str) -> list[dict]:
+        return self.call("GET", f"/dags/{dag_id}/dagRuns", params={"order_by": "run_after"})["dag_runs"]
+
+    def wait(self, dag_id: str, run_id: str, timeout: float = RUN_TIMEOUT) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            if state in ("success", "failed"):
+                return state
+            assert time.monotonic() < deadline, f"{dag_id} {run_id} still {state} after {timeout} s"
+            time.sleep(3)
+
+    def wait_for_first_run(self, dag_id: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while not (runs := self.runs(dag_id)):
+            assert time.monotonic() < deadline, f"the scheduler made no run of {dag_id}"
+            time.sleep(2)
+        return runs[0]["dag_run_id"]
+
+    def tasks(self, dag_id: str, run_id: str) -> dict[str, dict]:
+        found = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 200})
+        return {t["task_id"]: t for t in found["task_instances"]}
+
+    def clear(self, dag_id: str, run_id: str) -> None:
+        self.call(
+            "POST",
+            f"/dags/{dag_id}/clearTaskInstances",
+            json={"dag_run_id": run_id, "only_failed": False, "reset_dag_runs": True, "dry_run": False},
+        )
+
+
+def _fresh_database(dsn: str, name: str) -> str:
+    base = dsn.rpartition("/")[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"drop database if exists {name} with (force)")
+        admin.execute(f"create database {name}")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="module")
+def mail():
+    with MailSink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="module")
+def airflow(dsn, tmp_path_factory, mail):
+    """Airflow started by scripts/airflow.sh on a new warehouse database; its processes see no PG* variable
+    and no WAREHOUSE_DSN, only the Airflow connections."""
+    warehouse = _fresh_database(dsn, WAREHOUSE_DB)
+    _fresh_database(dsn, METADATA_DB)
+    home, state = tmp_path_factory.mktemp("airflow_home"), tmp_path_factory.mktemp("state")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "WAREHOUSE_DSN", "AIRFLOW"))}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW_PORT="0",
+        AIRFLOW_META_DB=METADATA_DB,
+        AIRFLOW_CONN_CDS_WAREHOUSE=warehouse,
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        AIRFLOW_CONN_CDS_ALERTS=f"smtp://127.0.0.1:{mail.port}?disable_tls=true&disable_ssl=true",
+        CDS_ALERT_EMAILS="ops@example.vn",
+        CDS_TASK_RETRIES="1",
+        CDS_RETRY_DELAY_SECONDS="1",
+        CDS_STATE_DIR=str(state),
+        CDS_LANDING_DIR=str(state / "landing"),
+    )
+    script = str(ROOT / "scripts" / "airflow.sh")
+    started = subprocess.run([script, "up"], env=env, capture_output=True, text=True, timeout=600)
+    try:
+        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        port = (home / "run" / "port").read_text().strip()
+        password = subprocess.run([script, "password"], env=env, capture_output=True, text=True, check=True)
+        api = AirflowApi(f"http://127.0.0.1:{port}", "admin", password.stdout.strip())
+        api.wait_for_dags(PORTAL, AGENCY, DOCS)
+        yield api, warehouse, state / "landing"
+    finally:
+        subprocess.run([script, "down"], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, mail):
+    from cds_warehouse.generate import generate_portal_export
+
+    api, warehouse, landing = airflow
+    # The first night: unpaused, each DAG gets its latest scheduled run from the scheduler, on a warehouse
+    # without a single table and with no file and no portal: a green night with nothing new.
+    for dag_id in (AGENCY, PORTAL, DOCS):
+        api.unpause(dag_id)
+    for dag_id in (AGENCY, PORTAL):
+        run_id = api.wait_for_first_run(dag_id)
+        assert run_id.startswith("scheduled__")
+        assert api.wait(dag_id, run_id) == "success", api.tasks(dag_id, run_id)
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select count(*) from raw.load_audit").fetchone()[0] == 0
+        assert conn.execute("select count(*) from marts.mart_target_attainment").fetchone()[0] > 0
+
+    # A night with an export, triggered through the REST API for a past night
+    export = landing / "portal_dossiers" / "export.csv"
+    export.parent.mkdir(parents=True, exist_ok=True)
+    generate_portal_export(export, rows=5_000, seed=7)
+    before = api.trigger(PORTAL, NIGHT_BEFORE_DEADLINE)
+    assert api.wait(PORTAL, before) == "success", api.tasks(PORTAL, before)
+    expected = _expected_rates(export)
+    levels = {"province": "Tỉnh", "district": "Huyện", "commune": "Xã"}
+    with psycopg.connect(warehouse) as conn:
+        on_first_night = _attainment(conn)
+        assert conn.execute("select count(*) from marts.fct_dossier").fetchone()[0] == 5_000
+    assert [r[1] for r in on_first_night] == sorted(levels)
+    for province, level, period, actual, _gap, status in on_first_night:
+        assert (period, actual) == expected[(province, levels[level])]
+        assert status not in ("achieved", "missed")  # the 2025 deadline is three months away
+
+    # The same data after the deadline: judged met or missed
+    after = api.trigger(PORTAL, NIGHT_AFTER_DEADLINE)
+    assert api.wait(PORTAL, after) == "success", api.tasks(PORTAL, after)
+    targets = {"province": 95.0, "district": 90.0, "commune": 85.0}
+    with psycopg.connect(warehouse) as conn:
+        for _province, level, _period, actual, _gap, status in _attainment(conn):
+            assert status == ("achieved" if actual >= targets[level] else "missed")
+
+    # Re-running the first night gives that night's answer again, and loads nothing twice
+    api.clear(PORTAL, before)
+    assert api.wait(PORTAL, before) == "success", api.tasks(PORTAL, before)
+    with psycopg.connect(warehouse) as conn:
+        assert _attainment(conn) == on_first_night
+        assert conn.execute("select count(*) from raw.portal_dossier").fetchone()[0] == 5_000
+
+    # The marts Asset has a consumer: the docs were regenerated after the marts
+    docs = [r for r in api.runs(DOCS) if r["run_type"] == "asset_triggered"]
+    assert docs, "warehouse_docs was not triggered by the marts Asset"
+    assert api.wait(DOCS, docs[-1]["dag_run_id"]) == "success"
+    assert mail.messages == []  # nothing failed, nothing mailed
+
+
+def test_a_task_failing_for_good_is_retried_then_mailed(airflow, mail):
+    api, warehouse, landing = airflow
+    with psycopg.connect(warehouse) as conn:
+        built = conn.execute("select count(*) from marts.fct_dossier").fetchone()[0]
+    # the same dossier twice in one export: the quality gate quarantines the batch, at every attempt
+    write_export(landing / "portal_dossiers" / "repeated.csv", [dossier(dossier_code="DUP")] * 2)
+    run_id = api.trigger(PORTAL, None)
+    assert api.wait(PORTAL, run_id) == "failed"
+    tasks = api.tasks(PORTAL, run_id)
+    assert tasks["validate_raw"]["state"] == "failed"
+    assert tasks["validate_raw"]["try_number"] == 2  # the first attempt and its one retry
+    assert tasks["portal_inputs"]["state"] == "upstream_failed"
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select count(*) from marts.fct_dossier").fetchone()[0] == built
+
+    deadline = time.monotonic() + 60
+    while not mail.messages:
+        assert time.monotonic() < deadline, "no failure mail arrived"
+        time.sleep(1)
+    recipients, message = mail.messages[0]
+    assert recipients == ["ops@example.vn"]
+    assert "validate_raw" in message["Subject"] and PORTAL in message["Subject"]
+    assert len(mail.messages) == 1  # one mail for the task, after its last attempt
