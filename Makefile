@@ -16,10 +16,11 @@ export SCARF_NO_ANALYTICS             := true
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DBT_PROFILES_DIR               := $(CURDIR)/dbt_project
 
-.PHONY: help venv db-up db-down airflow-db dbt-parse demo test test-fast bench lint format clean
+.PHONY: help venv db-up db-down airflow-db dbt-parse demo airflow airflow-down test test-fast bench lint format clean
 
 help:
 	@echo "make demo      run the nightly DAG end to end on a generated export"
+	@echo "make airflow   start Airflow for real (UI, scheduler, DAGs on their schedules); make airflow-down stops it"
 	@echo "make test      run the whole test suite (real PostgreSQL, dbt and Airflow)"
 	@echo "make db-up     start the project-local PostgreSQL (skipped when WAREHOUSE_DSN is set)"
 	@echo "make db-down   stop it"
@@ -58,6 +59,14 @@ dbt-parse: venv
 
 demo: db-up airflow-db dbt-parse
 	$(BIN)/cds demo
+
+# Airflow for real: api-server, scheduler, dag-processor and triggerer on this machine (scripts/airflow.sh).
+airflow: db-up dbt-parse
+	$(BIN)/cds setup
+	AIRFLOW_HOME=$(STATE)/airflow-server scripts/airflow.sh up
+
+airflow-down:
+	@AIRFLOW_HOME=$(STATE)/airflow-server scripts/airflow.sh down
 
 test: db-up airflow-db dbt-parse
 	$(BIN)/pytest -m "slow or not slow"

@@ -23,6 +23,9 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ["CDS_PII_KEY"] = "test-key-not-a-secret"
+# dag.test() runs in this process wait out a failed task's retries: the tests that expect a failure expect
+# it at once (the retries themselves are tested under the scheduler, tests/test_scheduler.py)
+os.environ["CDS_TASK_RETRIES"] = "0"
 
 
 def _server_dsn() -> str:

@@ -26,12 +26,16 @@ def _dag():
     return bag.get_dag(DAG_ID)
 
 
-def test_the_dag_runs_gate_before_dbt_and_reports_last():
+def test_the_dag_sets_up_then_gates_before_dbt_and_reports_last():
     dag = _dag()
-    assert set(dag.task_ids) == {"ingest", "validate_raw", "dbt_build", "report"}
+    assert set(dag.task_ids) == {"set_up", "ingest", "validate_raw", "dbt_build", "announce", "report"}
+    assert dag.get_task("set_up").downstream_task_ids == {"ingest", "validate_raw"}
     assert dag.get_task("ingest").downstream_task_ids == {"validate_raw"}
-    assert dag.get_task("validate_raw").downstream_task_ids == {"dbt_build", "report"}
-    assert dag.get_task("dbt_build").downstream_task_ids == {"report"}
+    assert dag.get_task("validate_raw").downstream_task_ids == {"dbt_build", "announce", "report"}
+    assert dag.get_task("dbt_build").downstream_task_ids == {"announce", "report"}
+    # the Asset that starts the portal DAG is updated by `announce` only, after the models are built
+    assert [o.name for o in dag.get_task("announce").outlets] == ["cds_agency_reports_published"]
+    assert not any(dag.get_task(t).outlets for t in dag.task_ids if t != "announce")
 
 
 @pytest.mark.slow
