@@ -164,21 +164,29 @@ def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, mail):
     assert api.wait(PORTAL, before) == "success", api.tasks(PORTAL, before)
     expected = _expected_rates(export)
     levels = {"province": "Tỉnh", "district": "Huyện", "commune": "Xã"}
+    targets = {"province": 95.0, "district": 90.0, "commune": 85.0}
     with psycopg.connect(warehouse) as conn:
         on_first_night = _attainment(conn)
         assert conn.execute("select count(*) from marts.fct_dossier").fetchone()[0] == 5_000
     assert [r[1] for r in on_first_night] == sorted(levels)
-    for province, level, period, actual, _gap, status in on_first_night:
+    for province, level, period, actual, gap, status in on_first_night:
         assert (period, actual) == expected[(province, levels[level])]
-        assert status not in ("achieved", "missed")  # the 2025 deadline is three months away
+        assert gap == pytest.approx(actual - targets[level], abs=0.006)
+        if actual >= targets[level]:
+            assert status == "achieved"
+        elif level == "district":  # the district level ended on 30 June 2025: judged already
+            assert status == "missed"
+        else:  # the 2025 deadline is three months away
+            assert status not in ("achieved", "missed")
 
     # The same data after the deadline: judged met or missed
     after = api.trigger(PORTAL, NIGHT_AFTER_DEADLINE)
     assert api.wait(PORTAL, after) == "success", api.tasks(PORTAL, after)
-    targets = {"province": 95.0, "district": 90.0, "commune": 85.0}
     with psycopg.connect(warehouse) as conn:
-        for _province, level, _period, actual, _gap, status in _attainment(conn):
-            assert status == ("achieved" if actual >= targets[level] else "missed")
+        after_deadline = _attainment(conn)
+    for _province, level, _period, actual, _gap, status in after_deadline:
+        assert status == ("achieved" if actual >= targets[level] else "missed")
+    assert after_deadline != on_first_night  # the evaluation date is the run's, and it matters here
 
     # Re-running the first night gives that night's answer again, and loads nothing twice
     api.clear(PORTAL, before)

@@ -24,8 +24,9 @@ def set_up_warehouse(dsn: str | None = None) -> dict[str, object]:
     with connect(dsn, autocommit=True) as conn:
         apply_raw_schema(conn)
         with conn.transaction():
-            # one set-up at a time: two DAGs starting together would race on `create role`
-            conn.execute("select pg_advisory_xact_lock(hashtext('cds_warehouse.set_up'))")
+            # one at a time, with dbt's grants too (macros/grant_bi_access.sql): two DAGs starting together
+            # would race on `create role` and on the catalog rows of the grants
+            conn.execute("select pg_advisory_xact_lock(hashtext('cds_warehouse.roles_and_grants'))")
             for schema in DBT_SCHEMAS:
                 conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
             if conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone() is None:
