@@ -39,7 +39,7 @@ def test_the_dag_sets_up_then_gates_before_dbt_and_reports_last():
 
 
 @pytest.mark.slow
-def test_a_dag_run_files_the_workbooks_and_logs_the_rows_awaiting_review(conn, tmp_path, monkeypatch, caplog):
+def test_a_dag_run_files_the_workbooks_and_logs_the_rows_awaiting_review(conn, tmp_path, monkeypatch, caplog, capsys):
     landing = tmp_path / "landing"
     monkeypatch.setenv("CDS_LANDING_DIR", str(landing))
     monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(dbt_project_copy(tmp_path / "dbt_project")))
@@ -68,6 +68,7 @@ def test_a_dag_run_files_the_workbooks_and_logs_the_rows_awaiting_review(conn, t
     assert conn.execute("select indicator_text from marts.agency_report_rows_awaiting_review").fetchall() == [
         ("Tỷ lệ hộ gia đình dùng wifi",)
     ]
-    logged = caplog.text
+    # task logs reach the standard logging or, once Airflow has set up structlog in this process, stdout
+    logged = caplog.text + capsys.readouterr().out
     assert "1 report row(s) await review in marts.agency_report_rows_awaiting_review" in logged
     assert "'Tỷ lệ hộ gia đình dùng wifi' (indicator_not_in_catalog)" in logged

@@ -8,16 +8,19 @@ and a task that fails for good is retried and mailed to a local SMTP server.
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 import requests
-from conftest import ROOT, dossier, write_export
+from conftest import ROOT, bi_login, dossier, write_export
 from mail_sink import MailSink
-from test_dags import _attainment, _expected_rates
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +31,44 @@ WAREHOUSE_DB, METADATA_DB = "cds_scheduler_test", "cds_scheduler_airflow"
 NIGHT_BEFORE_DEADLINE = "2025-09-30T19:00:00Z"
 NIGHT_AFTER_DEADLINE = "2026-01-04T19:00:00Z"
 RUN_TIMEOUT = 900
+
+
+def _expected_rates(path: Path) -> dict[tuple[str, str], tuple[str, float]]:
+    """Independent of dbt: the online share per (province, level) in each one's latest month."""
+    received, online = Counter(), Counter()
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            month = datetime.strptime(row["Ngày tiếp nhận"], "%d/%m/%Y %H:%M:%S").strftime("%Y-%m")
+            key = (row["Mã tỉnh"], row["Cấp thực hiện"], month)
+            received[key] += 1
+            online[key] += row["Kênh nộp"] == "2"
+    latest = {}
+    for province, level, month in received:
+        if month > latest.get((province, level), ""):
+            latest[(province, level)] = month
+    return {k: (m, round(100 * online[(*k, m)] / received[(*k, m)], 2)) for k, m in latest.items()}
+
+
+def _attainment(conn):
+    return conn.execute(
+        "select province_code, admin_level, to_char(actual_period_start, 'YYYY-MM'), actual_value::float, gap::float,"
+        " status from marts.mart_target_attainment"
+        " where province_code = '27' and indicator_code = 'online_dossier_rate' order by admin_level"
+    ).fetchall()
+
+
+def _assert_bi_role_reads_only_the_marts(conn):
+    with bi_login(conn, "bi_test_user") as bi:
+        assert bi.execute("select count(*) from marts.mart_target_attainment").fetchone()[0] > 0
+        for relation in (
+            "raw.portal_dossier",
+            "raw.load_audit",
+            "staging.stg_portal__dossiers",
+            "intermediate.int_dossier_versions_deduplicated",
+            "reference.targets",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                bi.execute(f"select 1 from {relation} limit 1")
 
 
 class AirflowApi:
@@ -165,9 +206,10 @@ def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, mail):
     expected = _expected_rates(export)
     levels = {"province": "Tỉnh", "district": "Huyện", "commune": "Xã"}
     targets = {"province": 95.0, "district": 90.0, "commune": 85.0}
-    with psycopg.connect(warehouse) as conn:
+    with psycopg.connect(warehouse, autocommit=True) as conn:
         on_first_night = _attainment(conn)
         assert conn.execute("select count(*) from marts.fct_dossier").fetchone()[0] == 5_000
+        _assert_bi_role_reads_only_the_marts(conn)
     assert [r[1] for r in on_first_night] == sorted(levels)
     for province, level, period, actual, gap, status in on_first_night:
         assert (period, actual) == expected[(province, levels[level])]
