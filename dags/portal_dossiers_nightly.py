@@ -25,6 +25,8 @@ the API resumes from its watermark, a gate only acts on batches still awaiting i
 retried twice with exponential backoff from one minute. `files_loaded` reports a fact and is not retried.
 The dbt tasks are retried once at once: the producer's retry only hands its results on, a model task's
 retry builds that model alone (`dbt run --select`), so one failed model is rebuilt without the others.
+Clearing a whole run re-runs it the same way, model by model (the producer does not build twice): a
+cleared night gives that night's answer, in about twice the time of a new run.
 Each task has a timeout: one hour, three for ingestion.
 
 **Alerts.** A task that fails after its retries mails `CDS_ALERT_EMAILS` through `cds_alerts` (Airflow's
