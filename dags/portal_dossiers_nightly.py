@@ -11,9 +11,8 @@ cleared run, a backfill) evaluates the marts and the quality gates on that night
 `ingest` loads each new file of the landing folder, `ingest_api` pulls the portal API (skipped without a
 configured portal), `validate_raw` gates each new batch (Great Expectations), `portal_inputs` builds the
 seeds and reference models the portal models read (only when the dbt project changed), `dbt_build` the
-models downstream of the portal's raw tables (astronomer-cosmos in its watcher mode: one `dbt build` in
-`dbt_producer_watcher`, and per model a task that reports its result and one its tests'; dbt's profile is
-mapped from the Airflow connection), `validate_marts` checks what BI tools read. A file that cannot be loaded does
+models downstream of the portal's raw tables (astronomer-cosmos, one task per model, dbt's profile mapped
+from the Airflow connection), `validate_marts` checks what BI tools read. A file that cannot be loaded does
 not stop the night: the others reach the marts, and the last task (`files_loaded`) fails the run naming it.
 
 **Connections and environment.** `cds_warehouse` (postgres): the warehouse, for every task. `cds_portal`
@@ -23,10 +22,6 @@ not stop the night: the others reach the marts, and the last task (`files_loaded
 **Retries and timeouts.** Every task but `files_loaded` is idempotent (a file is recognised by its content,
 the API resumes from its watermark, a gate only acts on batches still awaiting it, dbt rebuilds) and is
 retried twice with exponential backoff from one minute. `files_loaded` reports a fact and is not retried.
-The dbt tasks are retried once at once: the producer's retry only hands its results on, a model task's
-retry builds that model alone (`dbt run --select`), so one failed model is rebuilt without the others.
-Clearing a whole run re-runs it the same way, model by model (the producer does not build twice): a
-cleared night gives that night's answer, in about twice the time of a new run.
 Each task has a timeout: one hour, three for ingestion.
 
 **Alerts.** A task that fails after its retries mails `CDS_ALERT_EMAILS` through `cds_alerts` (Airflow's
@@ -43,7 +38,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, chain, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, LoadMode, TestBehavior, TestIndirectSelection
+from cosmos.constants import LoadMode, TestBehavior
 
 from cds_warehouse.dbt_build import DBT_MANIFEST, PORTAL_MODELS, dbt_executable
 from cds_warehouse.scheduling import (
@@ -115,38 +110,21 @@ def portal_dossiers_nightly():
             install_dbt_deps=False,
         ),
         profile_config=dbt_profile_config(),
-        # cosmos's watcher mode: one `dbt build` of the whole selection, models and tests, in
-        # dbt_producer_watcher (dbt starts once, not once per model); each model's tasks report its result
-        # and its tests'. A failed model fails the producer and that model's task; the producer's retry only
-        # hands the results on (it never builds twice), the model task's retry runs that model alone.
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.WATCHER,
-            dbt_executable_path=dbt_executable(),
-            setup_operator_args={"retries": 1, "retry_delay": dt.timedelta(0)},
-            # a test task run again (retry, clear) runs the model's tests whose other parents are upstream of it
-            test_indirect_selection=TestIndirectSelection.BUILDABLE,
-        ),
-        operator_args={
-            # the run's evaluation date (set_up), not the day the task happens to run
-            "vars": {"as_of_date": "{{ ti.xcom_pull(task_ids='set_up') }}"},
-            # the watchers poke and give their slot back between pokes: no triggerer needed, and dag.test()
-            # (one process) runs the producer while a watcher that came first waits
-            "deferrable": False,
-            "mode": "reschedule",
-            "poke_interval": 5,
-            "retries": 1,
-            "retry_delay": dt.timedelta(0),
-        },
+        execution_config=ExecutionConfig(dbt_executable_path=dbt_executable()),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS,
             select=[PORTAL_MODELS],
             emit_datasets=False,
-            # the producer's dbt build runs the tests; each model's test task reads their outcome
-            # (the watcher mode has no TestBehavior.BUILD)
-            test_behavior=TestBehavior.AFTER_EACH,
-            # a test of two models belongs to both models' test tasks (a detached one would watch no result)
-            should_detach_multiple_parents_tests=False,
+            # one task per model runs it and its tests (dbt build): half the tasks of run + test
+            test_behavior=TestBehavior.BUILD,
+            # a relationships test between two models runs after both, not with the first one built
+            should_detach_multiple_parents_tests=True,
         ),
+        # the run's evaluation date (set_up), not the day the task happens to run
+        operator_args={"vars": {"as_of_date": "{{ ti.xcom_pull(task_ids='set_up') }}"}},
+        # ExecutionMode.LOCAL, one dbt invocation per model. cosmos's watcher mode (one `dbt build`, per-model
+        # sensors) halves the nightly under the scheduler but lost runs to its rescheduled sensors, and its
+        # deferrable or poking sensors hang dag.test(): see docs/orchestration.md.
     )
 
     @task(outlets=[MARTS])

@@ -18,9 +18,7 @@ def test_dagbag_imports_without_errors():
     assert {"ingest", "validate_raw", "portal_inputs", "validate_marts"} <= ids
     dbt_tasks = {t for t in ids if t.startswith("dbt_build.")}
     # the group holds the models downstream of the portal's raw tables, not the seeds they read
-    assert {"dbt_build.fct_dossier.run", "dbt_build.mart_target_attainment.run"} <= dbt_tasks
-    # one dbt build for them all (cosmos's watcher mode), watched by the per-model tasks
-    assert "dbt_build.dbt_producer_watcher" in dbt_tasks
+    assert {"dbt_build.fct_dossier_model_build", "dbt_build.mart_target_attainment_model_build"} <= dbt_tasks
     assert not any("seed" in t for t in dbt_tasks)
     # the quality gate, then the portal models' other inputs, come before every dbt task
     downstream_of_inputs = dag.get_task("portal_inputs").get_flat_relative_ids(upstream=False)

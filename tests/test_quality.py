@@ -52,3 +52,24 @@ def test_warnings_do_not_stop_a_batch(conn, tmp_path):
     )
     gate_batches([batch.load_id])
     assert _status(conn, batch.load_id)[0] == "published"
+
+
+def test_the_gate_bounds_dates_by_the_runs_evaluation_date_and_writes_no_password(conn, tmp_path):
+    import datetime as dt
+    from urllib.parse import urlsplit
+
+    from cds_warehouse.quality import GX_DIR
+    from cds_warehouse.settings import warehouse_dsn
+
+    in_2030 = [dossier(dossier_code="F30", received_at="05/01/2030 08:00:00", updated_at="06/01/2030 08:00:00")]
+    late = load_file(write_export(tmp_path / "2030.csv", in_2030))
+    with pytest.raises(QualityGateFailed):  # dated after the day after today: refused tonight
+        gate_batches([late.load_id])
+    again = load_file(write_export(tmp_path / "2030b.csv", [dict(in_2030[0], dossier_code="F31")]))
+    gate_batches([again.load_id], evaluated_on=dt.date(2030, 1, 5))  # a night of January 2030 takes it
+    assert _status(conn, again.load_id) == ("published", None)
+
+    password = urlsplit(warehouse_dsn()).password
+    if password:
+        written = [p for p in GX_DIR.rglob("*") if p.is_file() and password.encode() in p.read_bytes()]
+        assert written == []

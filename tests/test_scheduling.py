@@ -59,12 +59,7 @@ def test_every_task_has_an_owner_a_timeout_and_retries_unless_it_gives_a_verdict
         for task in dag.tasks:
             assert task.owner == "cds-data-engineering"
             assert task.execution_timeout is not None and task.on_failure_callback, task.task_id
-            if task.task_type == "EmptyOperator":  # a marker of cosmos's group: nothing to retry
-                continue
-            if task.task_id.startswith("dbt_build."):  # one retry, at once: it builds that model alone
-                assert task.retries == 1, task.task_id
-            else:
-                assert task.retries == (0 if (dag.dag_id, task.task_id) in verdicts else 2), task.task_id
+            assert task.retries == (0 if (dag.dag_id, task.task_id) in verdicts else 2), task.task_id
     nightly = bag.get_dag("portal_dossiers_nightly")
     assert nightly.deadline and nightly.deadline[0].interval == dt.timedelta(hours=4)
     # every dbt task evaluates on the run's date, handed over by set_up

@@ -3,7 +3,8 @@
 Suites and checkpoints are declared in ``expectations/`` (YAML: expectation type, kwargs, severity).
 A checkpoint runs its suites on SQL queries against the warehouse; a failed *critical* expectation
 fails the gate, a failed *warning* is logged and kept in Data Docs. The GX file context lives in the
-state directory because it holds run results and the connection, neither of which belongs in git.
+state directory because it holds run results, which do not belong in git; the connection reaches GX
+through a variable of the process, so no file holds the warehouse's password.
 
 ``great_expectations`` takes seconds to import, so it is imported inside the functions only.
 """
@@ -23,6 +24,7 @@ from cds_warehouse.settings import EXPECTATIONS_DIR, STATE_DIR, warehouse_dsn
 
 log = logging.getLogger(__name__)
 GX_DIR = Path(os.environ.get("CDS_GX_DIR", STATE_DIR / "gx"))
+GX_CONNECTION_VARIABLE = "CDS_GX_WAREHOUSE_URL"
 
 
 class QualityGateFailed(Exception):
@@ -109,8 +111,11 @@ def run_checkpoint(name: str, dsn: str | None = None, evaluated_on: dt.date | No
 
     context = gx.get_context(mode="file", project_root_dir=str(GX_DIR))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # nightly logs, not a terminal
+    # GX keeps its data sources in great_expectations.yml: it holds the name of a variable of this
+    # process, never the connection itself (its password)
+    os.environ[GX_CONNECTION_VARIABLE] = _sqlalchemy_url(dsn or warehouse_dsn())
     source = context.data_sources.add_or_update_postgres(
-        name="warehouse", connection_string=_sqlalchemy_url(dsn or warehouse_dsn())
+        name="warehouse", connection_string="${" + GX_CONNECTION_VARIABLE + "}"
     )
     definitions = []
     for i, validation in enumerate(declared["validations"]):
