@@ -124,7 +124,7 @@ def portal_dossiers_nightly():
         operator_args={"vars": {"as_of_date": "{{ ti.xcom_pull(task_ids='set_up') }}"}},
         # ExecutionMode.LOCAL, one dbt invocation per model. cosmos's watcher mode (one `dbt build`, per-model
         # sensors) halves the nightly under the scheduler but lost runs to its rescheduled sensors, and its
-        # deferrable or poking sensors hang dag.test(): see docs/orchestration.md.
+        # deferrable or poking sensors hang dag.test(): see docs/orchestration.md (measured).
     )
 
     @task(outlets=[MARTS])
