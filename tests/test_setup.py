@@ -43,3 +43,26 @@ def test_dbt_docs_generate_on_a_fresh_warehouse(empty_warehouse):
     set_up_warehouse()
     index = generate_docs()
     assert index.is_file() and (index.parent / "catalog.json").is_file()
+
+
+def test_a_bi_login_reads_the_marts_and_nothing_else(empty_warehouse, capsys):
+    from cds_warehouse.cli import main
+
+    main(["bi-user", "metabase_test"])
+    printed = capsys.readouterr().out
+    password = next(line.split()[1] for line in printed.splitlines() if line.strip().startswith("password"))
+    with psycopg.connect(empty_warehouse) as conn:
+        conn.execute("create table marts.example as select 1 as x")  # a mart built after the login
+        conn.commit()
+    info = psycopg.conninfo.conninfo_to_dict(empty_warehouse)
+    login = {**info, "user": "metabase_test", "password": password}
+    with psycopg.connect(**login) as bi:
+        assert bi.execute("select x from marts.example").fetchone() == (1,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            bi.execute("select 1 from raw.load_audit")
+    main(["bi-user", "metabase_test"])  # again: a new password, the old one no longer works
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(**login).close()
+    with psycopg.connect(empty_warehouse, autocommit=True) as conn:
+        conn.execute("drop owned by metabase_test")
+        conn.execute("drop role metabase_test")

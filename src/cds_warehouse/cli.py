@@ -127,6 +127,31 @@ def cmd_setup(args) -> None:
     print(set_up_warehouse())
 
 
+def cmd_bi_user(args) -> None:
+    from urllib.parse import urlsplit
+
+    from cds_warehouse.setup import create_bi_login
+
+    password = create_bi_login(args.name)
+    server = urlsplit(warehouse_dsn())
+    print(f"""Login {args.name!r} reads the schema marts and nothing else (role bi_reader).
+The password is shown this once and stored nowhere; run this again for a new one.
+
+  host      {server.hostname}
+  port      {server.port or 5432}
+  database  {server.path.lstrip("/")}
+  user      {args.name}
+  password  {password}
+  schema    marts
+
+Metabase: Admin > Databases > Add database > PostgreSQL, with the values above ("Schemas": only marts).
+Superset: Settings > Database Connections > + Database > PostgreSQL, or the URI
+          postgresql://{args.name}:<password>@{server.hostname}:{server.port or 5432}{server.path}
+Power BI: Get data > PostgreSQL database, server {server.hostname}:{server.port or 5432}, database
+          {server.path.lstrip("/")}, then the user and password under "Database".
+The tables and columns to use: docs/marts.md.""")
+
+
 def cmd_docs(args) -> None:
     from cds_warehouse.dbt_build import generate_docs
     from cds_warehouse.setup import set_up_warehouse
@@ -166,6 +191,10 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("setup", help="make the warehouse ready: schemas, raw tables, the BI role (idempotent)")
     p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("bi-user", help="a login for a BI tool that reads the marts only (prints how to connect)")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_bi_user)
 
     p = sub.add_parser("docs", help="dbt docs generate against the warehouse")
     p.set_defaults(func=cmd_docs)

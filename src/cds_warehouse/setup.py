@@ -8,6 +8,7 @@ source (``sql/*.sql``), the schemas dbt builds into, and the BI role with its gr
 from __future__ import annotations
 
 import logging
+import secrets
 
 from psycopg import sql
 
@@ -40,3 +41,17 @@ def set_up_warehouse(dsn: str | None = None) -> dict[str, object]:
     state = {"raw_tables": raw_tables, "schemas": list(DBT_SCHEMAS), "bi_role": BI_ROLE}
     log.info("warehouse set up: %s", state)
     return state
+
+
+def create_bi_login(name: str, dsn: str | None = None) -> str:
+    """A login role in the BI role (it reads the marts and nothing else) with a generated password, which is
+    returned to be shown once and stored nowhere. For an existing name: a new password."""
+    password = secrets.token_urlsafe(18)
+    set_up_warehouse(dsn)
+    role = sql.Identifier(name)
+    with connect(dsn, autocommit=True) as conn:
+        if conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("create role {} login").format(role))
+        conn.execute(sql.SQL("alter role {} login password {}").format(role, sql.Literal(password)))
+        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(BI_ROLE), role))
+    return password
