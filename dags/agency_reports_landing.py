@@ -42,11 +42,9 @@ from cds_warehouse.scheduling import AGENCY_REPORTS_PUBLISHED, TIMEZONE, default
 def agency_reports_landing():
     @task
     def set_up(data_interval_end=None, dag_run=None) -> str:
-        from cds_warehouse.run_dates import evaluation_date
-        from cds_warehouse.setup import set_up_warehouse
+        from cds_warehouse.setup import set_up_night
 
-        set_up_warehouse()
-        return evaluation_date(data_interval_end, dag_run.run_after).isoformat()
+        return set_up_night(data_interval_end, dag_run.run_after)
 
     @task
     def ingest() -> dict:

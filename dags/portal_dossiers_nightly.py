@@ -72,11 +72,9 @@ INGESTION_TIMEOUT = dt.timedelta(hours=3)
 def portal_dossiers_nightly():
     @task
     def set_up(data_interval_end=None, dag_run=None) -> str:
-        from cds_warehouse.run_dates import evaluation_date
-        from cds_warehouse.setup import set_up_warehouse
+        from cds_warehouse.setup import set_up_night
 
-        set_up_warehouse()
-        return evaluation_date(data_interval_end, dag_run.run_after).isoformat()
+        return set_up_night(data_interval_end, dag_run.run_after)
 
     @task(multiple_outputs=True, execution_timeout=INGESTION_TIMEOUT)
     def ingest() -> dict[str, list]:

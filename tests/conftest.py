@@ -37,18 +37,24 @@ def _server_dsn() -> str:
     ).stdout.strip()
 
 
+def fresh_database(server_dsn: str, name: str, *, create: bool = True) -> str:
+    """Drop the database ``name`` on the server of ``server_dsn`` and make it anew (or only drop it);
+    returns its DSN."""
+    base = server_dsn.rpartition("/")[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        if create:
+            admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return f"{base}/{name}"
+
+
 @pytest.fixture(scope="session")
 def dsn() -> str:
     """A fresh database on the warehouse server; the Airflow connection cds_warehouse (what the DAGs read),
     WAREHOUSE_DSN (the CLI) and PG* (the tests' own dbt runs) point at it for the session."""
     from cds_warehouse.settings import libpq_env
 
-    server = _server_dsn()
-    base, _, _ = server.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f"drop database if exists {TEST_DB} with (force)")
-        admin.execute(f"create database {TEST_DB}")
-    test_dsn = f"{base}/{TEST_DB}"
+    test_dsn = fresh_database(_server_dsn(), TEST_DB)
     os.environ["WAREHOUSE_DSN"] = test_dsn
     os.environ["AIRFLOW_CONN_CDS_WAREHOUSE"] = test_dsn
     os.environ.update(libpq_env(test_dsn))

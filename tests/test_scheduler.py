@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
-from conftest import ROOT, bi_login, dossier, write_export
+from conftest import ROOT, bi_login, dossier, fresh_database, write_export
 from mail_sink import MailSink
 
 pytestmark = pytest.mark.slow
@@ -133,14 +133,6 @@ class AirflowApi:
         )
 
 
-def _fresh_database(dsn: str, name: str) -> str:
-    base = dsn.rpartition("/")[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f"drop database if exists {name} with (force)")
-        admin.execute(f"create database {name}")
-    return f"{base}/{name}"
-
-
 @pytest.fixture(scope="module")
 def mail():
     with MailSink() as sink:
@@ -151,8 +143,8 @@ def mail():
 def airflow(dsn, tmp_path_factory, mail):
     """Airflow started by scripts/airflow.sh on a new warehouse database; its processes see no PG* variable
     and no WAREHOUSE_DSN, only the Airflow connections."""
-    warehouse = _fresh_database(dsn, WAREHOUSE_DB)
-    _fresh_database(dsn, METADATA_DB)
+    warehouse = fresh_database(dsn, WAREHOUSE_DB)
+    fresh_database(dsn, METADATA_DB)
     home, state = tmp_path_factory.mktemp("airflow_home"), tmp_path_factory.mktemp("state")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "WAREHOUSE_DSN", "AIRFLOW"))}
     env.update(

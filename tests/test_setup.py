@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from conftest import fresh_database
 
 WAREHOUSE = "cds_setup_test"
 
 
 @pytest.fixture
 def empty_warehouse(dsn, monkeypatch):
-    base = dsn.rpartition("/")[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f"drop database if exists {WAREHOUSE} with (force)")
-        admin.execute(f"create database {WAREHOUSE}")
-    empty = f"{base}/{WAREHOUSE}"
+    empty = fresh_database(dsn, WAREHOUSE)
     monkeypatch.setenv("AIRFLOW_CONN_CDS_WAREHOUSE", empty)
     yield empty
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f"drop database if exists {WAREHOUSE} with (force)")
+    fresh_database(dsn, WAREHOUSE, create=False)
 
 
 def test_set_up_makes_an_empty_warehouse_ready_and_is_idempotent(empty_warehouse):

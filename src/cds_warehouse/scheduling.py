@@ -28,7 +28,6 @@ TIMEZONE = "Asia/Ho_Chi_Minh"
 
 # What the DAGs hand over: a source published new batches, the marts were rebuilt and checked.
 AGENCY_REPORTS_PUBLISHED = Asset(name="cds_agency_reports_published", uri="cds://raw/agency_reports")
-PORTAL_PUBLISHED = Asset(name="cds_portal_dossiers_published", uri="cds://raw/portal_dossiers")
 MARTS = Asset(name="cds_marts", uri="postgres://warehouse/marts/mart_target_attainment")
 
 
@@ -65,10 +64,10 @@ def failure_notifiers() -> list:
     ]
 
 
-def default_args(**overrides) -> dict:
+def default_args() -> dict:
     """Task defaults: retries with exponential backoff (every task is idempotent unless it says
     otherwise), a timeout, and the failure mail."""
-    args = {
+    return {
         "owner": OWNER,
         "retries": int(os.environ.get("CDS_TASK_RETRIES", "2")),
         "retry_delay": dt.timedelta(seconds=int(os.environ.get("CDS_RETRY_DELAY_SECONDS", "60"))),
@@ -77,8 +76,6 @@ def default_args(**overrides) -> dict:
         "execution_timeout": dt.timedelta(hours=1),
         "on_failure_callback": failure_notifiers(),
     }
-    args.update(overrides)
-    return args
 
 
 def night_deadline(schedule_at: dt.time) -> DeadlineAlert | None:

@@ -43,6 +43,15 @@ def set_up_warehouse(dsn: str | None = None) -> dict[str, object]:
     return state
 
 
+def set_up_night(data_interval_end, run_after) -> str:
+    """The first task of every DAG: the warehouse made ready, and the run's evaluation date (ISO) that the
+    later tasks take from it (run_dates.evaluation_date)."""
+    from cds_warehouse.run_dates import evaluation_date
+
+    set_up_warehouse()
+    return evaluation_date(data_interval_end, run_after).isoformat()
+
+
 def create_bi_login(name: str, dsn: str | None = None) -> str:
     """A login role in the BI role (it reads the marts and nothing else) with a generated password, which is
     returned to be shown once and stored nowhere. For an existing name: a new password."""
