@@ -354,20 +354,3 @@ def test_the_dag_task_returns_the_batches_awaiting_the_gate(conn, server, monkey
         load_ids = ingest_portal_api()
     assert load_ids == [1] and raw_keys(conn) == server_keys(server)
     assert TOKEN not in caplog.text
-
-
-@pytest.mark.slow
-def test_the_nightly_dag_pulls_the_api_through_the_gate_into_the_marts(conn, tmp_path, monkeypatch):
-    from cds_warehouse.cli import run_dag
-
-    monkeypatch.setenv("CDS_LANDING_DIR", str(tmp_path))  # no files tonight: the API alone
-    (tmp_path / "portal_dossiers").mkdir()
-    small = PortalDataset.generate(rows=2_000, seed=5)
-    with PortalServer(small, token=TOKEN) as server:
-        monkeypatch.setenv("CDS_PORTAL_URL", server.url)
-        monkeypatch.setenv("CDS_PORTAL_TOKEN", TOKEN)
-        assert "success" in str(run_dag("portal_dossiers_nightly").state)
-        assert raw_keys(conn) == server_keys(server)
-        assert "success" in str(run_dag("portal_dossiers_nightly").state)  # nothing new: no second batch
-    assert audit(conn) == [(1, "portal_api", "published", len(small), len(small), 0)]
-    assert conn.execute("select count(*) from marts.fct_dossier").fetchone()[0] == small.dossiers

@@ -1,7 +1,8 @@
 """The nightly path under Airflow's own scheduler, as `make airflow` runs it (api-server, scheduler with the
 LocalExecutor, dag-processor, triggerer; metadata in PostgreSQL), on a warehouse that has never seen a load.
 
-Runs are created by the scheduler (unpausing) and through the REST API; the marts are checked against the
+Runs are created by the scheduler (unpausing) and through the REST API; the nights read a landing folder and
+the project's local portal API (through the Airflow connection cds_portal); the marts are checked against the
 same independent computation as the dag.test() runs, a past night is re-run and gives that night's answer,
 and a task that fails for good is retried and mailed to a local SMTP server.
 """
@@ -13,7 +14,7 @@ import os
 import subprocess
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -22,15 +23,18 @@ import requests
 from conftest import ROOT, bi_login, dossier, fresh_database, write_export
 from mail_sink import MailSink
 
+from cds_warehouse.generate import generate_portal_export
+from cds_warehouse.portal_server import PortalDataset, PortalServer
+
 pytestmark = pytest.mark.slow
 
 PORTAL, AGENCY, DOCS = "portal_dossiers_nightly", "agency_reports_landing", "warehouse_docs"
 WAREHOUSE_DB, METADATA_DB = "cds_scheduler_test", "cds_scheduler_airflow"
-# 02:00 in Viet Nam on 1 October 2025 and on 5 January 2026: the same data, before and after the deadline
-# of the 2025 targets (the generated exports end in June 2025)
+# 02:00 in Viet Nam on 1 October 2025: before the deadline of the 2025 targets (the generated exports end in
+# June 2025); the scheduler's own first night is today's, after it
 NIGHT_BEFORE_DEADLINE = "2025-09-30T19:00:00Z"
-NIGHT_AFTER_DEADLINE = "2026-01-04T19:00:00Z"
 RUN_TIMEOUT = 900
+PORTAL_TOKEN = "scheduler-test-token"
 
 
 def _expected_rates(path: Path) -> dict[tuple[str, str], tuple[str, float]]:
@@ -55,6 +59,10 @@ def _attainment(conn):
         " status from marts.mart_target_attainment"
         " where province_code = '27' and indicator_code = 'online_dossier_rate' order by admin_level"
     ).fetchall()
+
+
+def _batches(conn) -> list[tuple[str, str, int]]:
+    return conn.execute("select source, status, rows_loaded from raw.load_audit order by source, load_id").fetchall()
 
 
 def _assert_bi_role_reads_only_the_marts(conn):
@@ -140,7 +148,31 @@ def mail():
 
 
 @pytest.fixture(scope="module")
-def airflow(dsn, tmp_path_factory, mail):
+def export(tmp_path_factory):
+    path = tmp_path_factory.mktemp("export") / "export.csv"
+    generate_portal_export(path, rows=5_000, seed=7)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dataset(export):
+    """The export's dossiers as the portal serves them, with earlier versions of a quarter of them."""
+    return PortalDataset.from_export(export, history_share=0.25, seed=7)
+
+
+@pytest.fixture(scope="module")
+def portal(dataset):
+    """The local portal API, empty, its clock on the day before its first dossier: the dataset arrives later
+    (the versions' timestamps are their commit times, so they fall after what the first night pulled)."""
+    first = datetime.fromisoformat(dataset.table.column("updated_at")[0].as_py())
+    with PortalServer(
+        PortalDataset(dataset.table.slice(0, 0)), token=PORTAL_TOKEN, now=first - timedelta(days=1)
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def airflow(dsn, tmp_path_factory, mail, portal):
     """Airflow started by scripts/airflow.sh on a new warehouse database; its processes see no PG* variable
     and no WAREHOUSE_DSN, only the Airflow connections."""
     warehouse = fresh_database(dsn, WAREHOUSE_DB)
@@ -153,6 +185,7 @@ def airflow(dsn, tmp_path_factory, mail):
         AIRFLOW_META_DB=METADATA_DB,
         AIRFLOW_CONN_CDS_WAREHOUSE=warehouse,
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        AIRFLOW_CONN_CDS_PORTAL=portal.url.replace("http://", f"http://:{PORTAL_TOKEN}@"),
         AIRFLOW_CONN_CDS_ALERTS=f"smtp://127.0.0.1:{mail.port}?disable_tls=true&disable_ssl=true",
         CDS_ALERT_EMAILS="ops@example.vn",
         CDS_TASK_RETRIES="1",
@@ -173,37 +206,41 @@ def airflow(dsn, tmp_path_factory, mail):
         subprocess.run([script, "down"], env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, mail):
-    from cds_warehouse.generate import generate_portal_export
-
+def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, portal, dataset, export, mail):
     api, warehouse, landing = airflow
     # The first night: unpaused, each DAG gets its latest scheduled run from the scheduler, on a warehouse
-    # without a single table and with no file and no portal: a green night with nothing new.
+    # without a single table, with no file and nothing on the portal: a green night with nothing new.
     for dag_id in (AGENCY, PORTAL, DOCS):
         api.unpause(dag_id)
+    first = {}
     for dag_id in (AGENCY, PORTAL):
-        run_id = api.wait_for_first_run(dag_id)
-        assert run_id.startswith("scheduled__")
-        assert api.wait(dag_id, run_id) == "success", api.tasks(dag_id, run_id)
+        first[dag_id] = api.wait_for_first_run(dag_id)
+        assert first[dag_id].startswith("scheduled__")
+        assert api.wait(dag_id, first[dag_id]) == "success", api.tasks(dag_id, first[dag_id])
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("select count(*) from raw.load_audit").fetchone()[0] == 0
         assert conn.execute("select count(*) from marts.mart_target_attainment").fetchone()[0] > 0
 
-    # A night with an export, triggered through the REST API for a past night
-    export = landing / "portal_dossiers" / "export.csv"
-    export.parent.mkdir(parents=True, exist_ok=True)
-    generate_portal_export(export, rows=5_000, seed=7)
+    # A past night, triggered through the REST API, with the export in the landing folder and its dossiers
+    # on the portal too (with earlier versions of a quarter of them): each dossier counts once.
+    portal.serve(dataset)
+    portal.now += timedelta(minutes=5)  # past the settling lag of the newest versions
+    (landing / "portal_dossiers").mkdir(parents=True, exist_ok=True)
+    (landing / "portal_dossiers" / export.name).write_bytes(export.read_bytes())
     before = api.trigger(PORTAL, NIGHT_BEFORE_DEADLINE)
     assert api.wait(PORTAL, before) == "success", api.tasks(PORTAL, before)
     expected = _expected_rates(export)
     levels = {"province": "Tỉnh", "district": "Huyện", "commune": "Xã"}
     targets = {"province": 95.0, "district": 90.0, "commune": 85.0}
     with psycopg.connect(warehouse, autocommit=True) as conn:
-        on_first_night = _attainment(conn)
+        on_that_night = _attainment(conn)
+        batches = _batches(conn)
+        assert batches == [("portal_api", "published", len(dataset)), ("portal_dossiers", "published", 5_000)]
+        assert conn.execute("select count(*) from raw.portal_dossier").fetchone()[0] == len(dataset) + 5_000
         assert conn.execute("select count(*) from marts.fct_dossier").fetchone()[0] == 5_000
         _assert_bi_role_reads_only_the_marts(conn)
-    assert [r[1] for r in on_first_night] == sorted(levels)
-    for province, level, period, actual, gap, status in on_first_night:
+    assert [r[1] for r in on_that_night] == sorted(levels)
+    for province, level, period, actual, gap, status in on_that_night:
         assert (period, actual) == expected[(province, levels[level])]
         assert gap == pytest.approx(actual - targets[level], abs=0.006)
         if actual >= targets[level]:
@@ -213,21 +250,18 @@ def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, mail):
         else:  # the 2025 deadline is three months away
             assert status not in ("achieved", "missed")
 
-    # The same data after the deadline: judged met or missed
-    after = api.trigger(PORTAL, NIGHT_AFTER_DEADLINE)
-    assert api.wait(PORTAL, after) == "success", api.tasks(PORTAL, after)
+    # The scheduler's first night re-run: its own evaluation date, after the deadline, judges the same data
+    # met or missed; the file and the portal are not loaded twice.
+    api.clear(PORTAL, first[PORTAL])
+    assert api.wait(PORTAL, first[PORTAL]) == "success", api.tasks(PORTAL, first[PORTAL])
     with psycopg.connect(warehouse) as conn:
         after_deadline = _attainment(conn)
+        assert _batches(conn) == batches
+        assert conn.execute("select count(*) from raw.portal_dossier").fetchone()[0] == len(dataset) + 5_000
+    assert [r[:5] for r in after_deadline] == [r[:5] for r in on_that_night]
     for _province, level, _period, actual, _gap, status in after_deadline:
         assert status == ("achieved" if actual >= targets[level] else "missed")
-    assert after_deadline != on_first_night  # the evaluation date is the run's, and it matters here
-
-    # Re-running the first night gives that night's answer again, and loads nothing twice
-    api.clear(PORTAL, before)
-    assert api.wait(PORTAL, before) == "success", api.tasks(PORTAL, before)
-    with psycopg.connect(warehouse) as conn:
-        assert _attainment(conn) == on_first_night
-        assert conn.execute("select count(*) from raw.portal_dossier").fetchone()[0] == 5_000
+    assert after_deadline != on_that_night  # the evaluation date is the run's, and it matters here
 
     # The marts Asset has a consumer: the docs were regenerated after the marts
     docs = [r for r in api.runs(DOCS) if r["run_type"] == "asset_triggered"]

@@ -452,6 +452,14 @@ class PortalServer:
     def set_faults(self, faults: FaultPlan) -> None:
         self.faults = _FaultState(faults)
 
+    def serve(self, dataset: PortalDataset) -> None:
+        """Serve another dataset from now on (the clock never goes back)."""
+        with self._lock:
+            self._index = _Index(dataset)
+            latest = dataset.table.column("updated_at")
+            if len(latest):
+                self.now = max(self.now, parse_ts(pc.max(latest).as_py()) + timedelta(seconds=1))
+
     def add_changes(self, finish: int = 0, new: int = 0, seed: int = 0) -> int:
         """Finish `finish` open dossiers and receive `new` ones, stamped from the server's clock on;
         the clock then moves past them. Returns the number of versions added."""
