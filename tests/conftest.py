@@ -28,6 +28,14 @@ os.environ["CDS_PII_KEY"] = "test-key-not-a-secret"
 os.environ["CDS_TASK_RETRIES"] = "0"
 
 
+def pytest_collection_modifyitems(items):
+    """Every test under tests/faults/ belongs to the fault suite (`pytest -m faults`)."""
+    faults = ROOT / "tests" / "faults"
+    for item in items:
+        if faults in Path(item.path).parents:
+            item.add_marker(pytest.mark.faults)
+
+
 def _server_dsn() -> str:
     if os.environ.get("WAREHOUSE_DSN"):
         return os.environ["WAREHOUSE_DSN"]
