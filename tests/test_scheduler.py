@@ -274,7 +274,8 @@ def test_a_task_failing_for_good_is_retried_then_mailed(airflow, mail):
     api, warehouse, landing = airflow
     with psycopg.connect(warehouse) as conn:
         built = conn.execute("select count(*) from marts.fct_dossier").fetchone()[0]
-    # the same dossier twice in one export: the quality gate quarantines the batch, at every attempt
+    # an export whose rows repeat one dossier: half of them are rejects, far over the gate's 5 %; the gate
+    # quarantines the batch, at every attempt
     write_export(landing / "portal_dossiers" / "repeated.csv", [dossier(dossier_code="DUP")] * 2)
     run_id = api.trigger(PORTAL, None)
     assert api.wait(PORTAL, run_id) == "failed"

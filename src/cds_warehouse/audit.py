@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-LANDED = ("loaded", "published", "quarantined")
+LANDED = ("loaded", "empty", "published", "quarantined")
 
 
 def previous_load(conn: psycopg.Connection, source: str, sha: str) -> tuple[int, int, int, int] | None:

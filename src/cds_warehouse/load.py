@@ -10,6 +10,7 @@ before (same sha256) is recognised and skipped.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import logging
@@ -20,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from cds_warehouse.audit import open_audit, previous_load, record_failure
 from cds_warehouse.db import apply_raw_schema, connect
+from cds_warehouse.run_dates import PROVINCE_TZ, load_day_after
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import Column, SourceSpec, load_source
 from cds_warehouse.xlsx import xlsx_to_csv
@@ -48,6 +51,10 @@ class LoadError(Exception):
     """A file that cannot be loaded at all (not a row-level problem)."""
 
 
+class EmptyFile(LoadError):
+    """A file without a header row: nothing to load, and nothing wrong with the night."""
+
+
 @dataclass(frozen=True)
 class LoadResult:
     load_id: int
@@ -57,7 +64,7 @@ class LoadResult:
     rows_read: int
     rows_loaded: int
     rows_rejected: int
-    status: str  # 'loaded', or 'skipped' when the same content was loaded before
+    status: str  # 'loaded'; 'empty' when the file has no data row; 'skipped' when the same content was loaded before
     seconds: float
 
 
@@ -86,14 +93,29 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
         try:
             with _readable_csv(path, spec) as readable:
                 columns = _map_header(readable, spec, path.name)
-                counts = _load_into(conn, readable, spec, columns, load_id, path.name)
+                counts, status = _load_into(conn, readable, spec, columns, load_id, path.name)
+        except EmptyFile as exc:
+            counts, status = _record_empty(conn, load_id, str(exc))
         except Exception as exc:  # a file that cannot be read at all is in the audit too, with why
             record_failure(conn, load_id, exc)
             raise
         analyze_raw(conn, spec)
     seconds = time.monotonic() - started
-    log.info("%s: load %s read %s, loaded %s, rejected %s rows in %.1f s", path.name, load_id, *counts, seconds)
-    return LoadResult(load_id, spec.name, path.name, sha, *counts, "loaded", seconds)
+    log.info(
+        "%s: load %s %s: read %s, loaded %s, rejected %s rows in %.1f s", path.name, load_id, status, *counts, seconds
+    )
+    return LoadResult(load_id, spec.name, path.name, sha, *counts, status, seconds)
+
+
+def _record_empty(conn, load_id: int, why: str) -> tuple[tuple[int, int, int], str]:
+    conn.rollback()
+    conn.execute(
+        "update raw.load_audit set rows_read = 0, rows_loaded = 0, rows_rejected = 0, status = 'empty',"
+        " finished_at = clock_timestamp(), message = %s where load_id = %s",
+        (why, load_id),
+    )
+    conn.commit()
+    return (0, 0, 0), "empty"
 
 
 def analyze_raw(conn, spec: SourceSpec) -> None:
@@ -131,15 +153,118 @@ def _readable_csv(path: Path, spec: SourceSpec) -> Iterator[Path]:
 
 
 def _load_into(conn, path: Path, spec: SourceSpec, columns, load_id: int, file_name: str):
-    """One transaction: all rows and rejects, or nothing (the caller records a failure in the audit)."""
+    """One transaction: all rows and rejects, or nothing (the caller records a failure in the audit).
+    A file with a header and no data row is audited 'empty': no batch to gate, nothing to publish."""
     with conn.transaction():
-        counts = _copy_file(conn, path, spec, columns, load_id, file_name)
+        copied = _copy_file(conn, path, spec, columns, load_id, file_name)
+        _refuse_if_cut_short(conn, path, load_id, copied.rows_read, file_name)
+        repeated = reject_repeats(conn, spec, load_id, file_name)
+        counts = (copied.rows_read, copied.rows_loaded - repeated, copied.rows_read - copied.rows_loaded + repeated)
+        status = "loaded" if copied.rows_read else "empty"
         conn.execute(
-            "update raw.load_audit set rows_read = %s, rows_loaded = %s, rows_rejected = %s,"
-            " status = 'loaded', finished_at = clock_timestamp() where load_id = %s",
-            (*counts, load_id),
+            "update raw.load_audit set rows_read = %s, rows_loaded = %s, rows_rejected = %s, status = %s,"
+            " null_counts = %s, message = %s, finished_at = clock_timestamp() where load_id = %s",
+            (
+                *counts,
+                status,
+                Jsonb(copied.null_counts) if copied.rows_read else None,
+                None if copied.rows_read else "a header and no data row",
+                load_id,
+            ),
         )
-    return counts
+    return counts, status
+
+
+def _refuse_if_cut_short(conn, path: Path, load_id: int, rows_read: int, file_name: str) -> None:
+    """A file that does not end with a line break and ends inside a quoted value, or whose last row is a
+    reject, was cut short (a transfer or a disk that stopped): its rows cannot be trusted to be all there,
+    so nothing of it is loaded. (A file cut just after a line break cannot be told from a whole one.)"""
+    if not rows_read or path.suffix.lower() == ".xlsx":
+        return
+    with path.open("rb") as fh:
+        fh.seek(-1, 2)
+        if fh.read(1) in b"\n\r":
+            return
+        fh.seek(0)
+        quotes = sum(chunk.count(b'"') for chunk in iter(lambda: fh.read(1 << 20), b""))
+    if quotes % 2:
+        raise LoadError(
+            f"{file_name}: row {rows_read}: the file ends inside a quoted value, without a line break: it was cut"
+            " short; nothing loaded (deliver the whole file again)"
+        )
+    last = conn.execute(
+        "select column_name, reason from raw.load_reject where load_id = %s and source_row = %s limit 1",
+        (load_id, rows_read),
+    ).fetchone()
+    if last is not None:
+        raise LoadError(
+            f"{file_name}: row {rows_read}, column {last[0]}: the file ends inside this row ({last[1]}) without a"
+            " line break: it was cut short; nothing loaded (deliver the whole file again)"
+        )
+
+
+def reject_repeats(conn, spec: SourceSpec, load_id: int, file_name: str) -> int:
+    """Rows of the batch whose record (spec.unique_in_file) another row of the file holds too leave the raw
+    table for the rejects, naming that row: identical rows keep the first; rows whose content differs are all
+    rejected, as nothing tells which one is right. Set-based, inside the load's transaction; returns how many
+    rows left."""
+    if not spec.unique_in_file:
+        return 0
+    key = sql.SQL(", ").join(sql.Identifier(k) for k in spec.unique_in_file)
+    content = sql.SQL(", ").join(sql.Identifier(c.name) for c in spec.landed_columns)
+    statement = sql.SQL("""
+        with repeated_keys as (
+            select {key} from {raw} where load_id = %(load_id)s group by {key} having count(*) > 1
+        ),
+        copies as (
+            select
+                r.source_row,
+                min(r.source_row) over copies_of_one as first_row,
+                max(r.source_row) over copies_of_one as last_row,
+                min(md5(row({content})::text)) over copies_of_one
+                    <> max(md5(row({content})::text)) over copies_of_one as differ
+            from {raw} as r join repeated_keys using ({key})
+            where r.load_id = %(load_id)s
+            window copies_of_one as (partition by {key})
+        ),
+        judged as (
+            select
+                source_row,
+                case when differ
+                    then 'the same dossier as row '
+                        || case when source_row = first_row then last_row else first_row end
+                        || ' with other content (an export holds one row per dossier): none of them is kept'
+                    else 'repeats row ' || first_row || ' (the same dossier and content)'
+                end as reason
+            from copies
+            where differ or source_row <> first_row
+        ),
+        removed as (
+            delete from {raw} as t using judged
+            where t.load_id = %(load_id)s and t.source_row = judged.source_row
+        )
+        insert into {rejects} (load_id, file_name, source_row, column_name, reason)
+        select %(load_id)s, %(file_name)s, source_row, {key_column}, reason from judged
+    """).format(
+        key=key,
+        raw=sql.SQL(spec.raw_table),
+        rejects=sql.SQL(spec.rejects_table),
+        content=content,
+        key_column=sql.Literal(spec.key[0]),
+    )
+    removed = conn.execute(statement, {"load_id": load_id, "file_name": file_name}).rowcount
+    if removed:
+        shown = conn.execute(
+            sql.SQL(
+                "select source_row, reason from {} where load_id = %s and reason like 'repeats row %%'"
+                " or load_id = %s and reason like 'the same dossier as row%%' order by source_row limit %s"
+            ).format(sql.SQL(spec.rejects_table)),
+            (load_id, load_id, LOGGED_REJECTS),
+        ).fetchall()
+        for row, reason in shown:
+            log.warning("%s: row %s: %s", file_name, row, reason)
+        log.warning("%s: %s row(s) hold a dossier another row of the file holds; kept as rejects", file_name, removed)
+    return removed
 
 
 def _read_header(path: Path, file_name: str) -> list[str]:
@@ -160,7 +285,7 @@ def _read_header(path: Path, file_name: str) -> list[str]:
         ) from None
     header = next(csv.reader(io.StringIO(text, newline="")), None)
     if not header or not any(h.strip() for h in header):
-        raise LoadError(f"{file_name}: empty file, no header row")
+        raise EmptyFile(f"{file_name}: empty file, no header row")
     return header
 
 
@@ -172,12 +297,20 @@ def _map_header(path: Path, spec: SourceSpec, file_name: str) -> list[Column | N
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise LoadError(f"{file_name}: row 0 (header): columns appear twice: {', '.join(duplicated)}")
+    hint = ""
+    if len(header) == 1 and ";" in header[0]:
+        hint = " (the header is separated by ';', as Excel saves CSV in some locales; the contract uses ',')"
     missing = [c.header for c in spec.columns if c.required and c.name not in names]
     if missing:
-        hint = ""
-        if len(header) == 1 and ";" in header[0]:
-            hint = " (the header is separated by ';', as Excel saves CSV in some locales; the contract uses ',')"
         raise LoadError(f"{file_name}: row 0 (header): required columns missing: {', '.join(missing)}{hint}")
+    # Without a column the indicators read, every row would count as if its value were blank (a file
+    # without the channel reads as 0 % online): the file is refused, not loaded with wrong meaning.
+    uncarried = [c.header for c in spec.must_carry if c.name not in names]
+    if uncarried:
+        raise LoadError(
+            f"{file_name}: row 0 (header): columns the indicators read are missing: {', '.join(uncarried)}{hint};"
+            " a file must carry them (blank values are allowed; see the source's page in docs/sources/)"
+        )
     unknown = [h for h, c in zip(header, mapped, strict=True) if c is None]
     if unknown:
         log.warning("%s: columns not in the %s spec are ignored: %s", file_name, spec.name, unknown)
@@ -218,7 +351,16 @@ def _copy_pass(conn, path, spec, columns, load_id, file_name, scan: _Scan | None
             raise _MalformedRowsFound from None
         if "UTF8" in str(exc):  # pyarrow does not say where: the scan names the row
             _scan_records(path, file_name, len(columns), CHUNK_BYTES)
-        raise
+        why = _without_row_text(exc)
+        raise LoadError(f"{file_name}: the CSV could not be parsed ({why}); nothing loaded") from None
+
+
+def _without_row_text(exc: Exception) -> str:
+    """What a parser's error says, without the row it quotes (it may hold personal data): only the parts
+    that are numbers and fixed words are kept."""
+    message = str(exc)
+    kept = re.findall(r"Row #\d+|Expected \d+ columns?, got \d+|unterminated|quoted|straddl\w*|UTF-?8", message, re.I)
+    return ", ".join(dict.fromkeys(kept)) or f"{type(exc).__name__}, details withheld as they may quote the row"
 
 
 def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed):
@@ -227,6 +369,7 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
     key = pii_key()
     column_names = [c.name if c else f"_ignored_{i}" for i, c in enumerate(columns)]
     present = {c.name for c in columns if c and c.lands}
+    counted_nulls = [c.name for c in spec.must_carry if c.lands and not c.required]
 
     # The pieces are already parsed in parallel (_cleaned_in_order); pyarrow's own threads on top
     # of them only contend for the same cores.
@@ -258,15 +401,19 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
             row_numbers = record_numbers[first_row : first_row + n]
         cleaned, rejects = clean_batch(table.combine_chunks().to_batches()[0], spec, present, key, row_numbers)
         block = as_copy_csv(cleaned, load_id) if cleaned.num_rows else None
-        return _CleanedPiece(block, n, cleaned.num_rows, rejects)
+        nulls = {name: cleaned.column(name).null_count for name in counted_nulls}
+        return _CleanedPiece(block, n, cleaned.num_rows, rejects, nulls)
 
     rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
     rows_read = rows_loaded = 0
-    with conn.cursor() as cur, cur.copy(copy_statement(spec)) as copy:
+    null_counts = dict.fromkeys(counted_nulls, 0)
+    with conn.cursor() as cur, _neutral_copy(cur, copy_statement(spec)) as copy:
         for piece in _cleaned_in_order(pieces, parse, clean):
             rows_read += piece.rows_read
             rows_loaded += piece.rows_loaded
             rejects.extend(piece.rejects)
+            for name, count in piece.null_counts.items():
+                null_counts[name] += count
             if piece.copy_csv is not None:
                 copy.write(piece.copy_csv)
     if record_numbers is not None and rows_read != len(record_numbers):
@@ -282,7 +429,37 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
             "%s: %s more rejects in %s (load %s)", file_name, len(rejects) - LOGGED_REJECTS, spec.rejects_table, load_id
         )
     rows_read += len(malformed)
-    return rows_read, rows_loaded, rows_read - rows_loaded
+    return _Copied(rows_read, rows_loaded, null_counts)
+
+
+@contextmanager
+def _neutral_copy(cur, statement):
+    """COPY whose abort tells the server nothing of the data. When reading the file fails mid-COPY, psycopg
+    sends the exception's text as the abort reason and the server writes it to its log; a parse error's text
+    holds the row (an applicant's name, ID number, phone). The server is given a fixed reason; the exception
+    itself goes on to the loader, which words it without the row."""
+    failure = None
+    try:
+        with cur.copy(statement) as copy:
+            try:
+                yield copy
+            except BaseException as exc:
+                failure = exc
+                raise _CopyAborted from None
+    except _CopyAborted:
+        raise failure from None
+
+
+class _CopyAborted(Exception):
+    def __str__(self) -> str:
+        return "the loader stopped reading the file"
+
+
+@dataclass
+class _Copied:
+    rows_read: int
+    rows_loaded: int
+    null_counts: dict[str, int]  # per column the file must carry (not every row requires), among loaded rows
 
 
 @dataclass
@@ -291,6 +468,7 @@ class _CleanedPiece:
     rows_read: int
     rows_loaded: int
     rejects: list[tuple[int, str, str]]
+    null_counts: dict[str, int] = field(default_factory=dict)
 
 
 def _cleaned_in_order(pieces: Iterator, parse, clean, workers: int = CLEANING_THREADS) -> Iterator[_CleanedPiece]:
@@ -583,6 +761,8 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
     else:
         values, reason = text, ""
     invalid = pc.and_(present, pc.is_null(values))
+    if col.type == "timestamp":
+        invalid, reason = _impossible_dates(values, invalid, reason, col)
     if col.minimum is not None or col.maximum is not None:
         low = pc.less(values, col.minimum) if col.minimum is not None else pc.is_null(values)
         high = pc.greater(values, col.maximum) if col.maximum is not None else pc.is_null(values)
@@ -601,6 +781,26 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
         reason = f"does not match {col.pattern}"
     mask = pc.fill_null(invalid, False).to_numpy(zero_copy_only=False)
     return values, mask, reason
+
+
+def _impossible_dates(values: pa.Array, invalid: pa.Array, reason: str, col: Column) -> tuple[pa.Array, str]:
+    """A date before the column's earliest or, where the column says so, after the day of the load (a year
+    typed 2205 for 2025) is a reject of its row, not a fault of the whole file."""
+    bounds = []
+    if col.earliest is not None:
+        earliest = dt.datetime.fromisoformat(col.earliest)
+        bounds.append((pc.less(values, pa.scalar(earliest, values.type)), f"is before {col.earliest}"))
+    if col.not_after_load:
+        day = dt.datetime.now(PROVINCE_TZ).date()
+        latest = dt.datetime.fromisoformat(load_day_after(day))
+        after = pc.greater_equal(values, pa.scalar(latest, values.type))
+        bounds.append((after, f"is after the day of the load ({day})"))
+    for outside, why in bounds:
+        outside = pc.fill_null(outside, False)
+        if pc.any(outside).as_py():
+            reason = f"{reason} or {why}" if pc.any(pc.fill_null(invalid, False)).as_py() else why
+            invalid = pc.or_(invalid, outside)
+    return invalid, reason
 
 
 def _number(value: float | None) -> str:

@@ -174,6 +174,10 @@ def enforce(result: GateResult) -> GateResult:
     return result
 
 
+# Blank shares are compared on batches of at least MIN_ROWS loaded rows, against the last RECENT published
+# ones of the source, once there are MIN_RECENT of them: small batches and a new source vary too much.
+MIN_ROWS, RECENT, MIN_RECENT = 100, 10, 3
+
 # The checkpoint of a raw batch by raw.load_audit.source; file exports use raw_portal_batch.
 BATCH_CHECKPOINTS = {"portal_api": "raw_portal_api_batch"}
 
@@ -187,6 +191,9 @@ def gate_portal_batch(load_id: int, dsn: str | None = None, evaluated_on: dt.dat
     checkpoint = BATCH_CHECKPOINTS.get(found[0] if found else "", "raw_portal_batch")
     result = run_checkpoint(checkpoint, dsn, evaluated_on, load_id=int(load_id))
     with connect(dsn) as conn:
+        for failure in null_share_departures(conn, load_id):
+            log.error("%s", failure)
+            result.failures.append(failure)
         conn.execute(
             "update raw.load_audit set status = %s, message = %s where load_id = %s and status = 'loaded'",
             (
@@ -196,6 +203,52 @@ def gate_portal_batch(load_id: int, dsn: str | None = None, evaluated_on: dt.dat
             ),
         )
     return enforce(result)
+
+
+def null_share_departures(conn, load_id: int) -> list[Failure]:
+    """Columns a file must carry whose share of blank values departs from the source's recent batches by more
+    than the source's bound (``null_share_bound`` in its YAML): a column present but emptied (an export
+    job that lost its channel) would read as 0 % online. Compared when the batch and each of at least
+    MIN_RECENT earlier published batches (of the last RECENT) have MIN_ROWS loaded rows; the loader counts
+    the blanks (raw.load_audit.null_counts)."""
+    from cds_warehouse.sources import load_source
+
+    batch = conn.execute(
+        "select source, rows_loaded, null_counts from raw.load_audit where load_id = %s", (load_id,)
+    ).fetchone()
+    if batch is None or not batch[2] or batch[1] < MIN_ROWS:
+        return []
+    source, rows, nulls = batch
+    recent = conn.execute(
+        "select rows_loaded, null_counts from raw.load_audit where source = %s and status = 'published'"
+        " and load_id < %s and rows_loaded >= %s and null_counts is not null order by load_id desc limit %s",
+        (source, load_id, MIN_ROWS, RECENT),
+    ).fetchall()
+    if len(recent) < MIN_RECENT:
+        log.info(
+            "load %s: %s earlier batches of %s, fewer than %s: blank shares not compared",
+            load_id,
+            len(recent),
+            source,
+            MIN_RECENT,
+        )
+        return []
+    bound = load_source(source).null_share_bound
+    departures = []
+    for column, count in nulls.items():
+        share = count / rows
+        usual = sum(n.get(column, 0) for _, n in recent) / sum(r for r, _ in recent)
+        if abs(share - usual) > bound:
+            departures.append(
+                Failure(
+                    "null_share_departure",
+                    f"share of blank values within {bound:.0%} of the last {len(recent)} published batches",
+                    column,
+                    "critical",
+                    f"{share:.1%} blank in this batch, {usual:.1%} in those batches",
+                )
+            )
+    return departures
 
 
 def gate_batches(load_ids: list[int], dsn: str | None = None, evaluated_on: dt.date | None = None) -> None:

@@ -41,6 +41,14 @@ class Column:
     date_only_is_end_of_day: bool = False
     pii: str | None = None
     description: str = ""
+    # the indicators read this column: a file without it is refused, even though its values may be blank
+    must_carry: bool = False
+    # other headers the column arrives under (e.g. the national portal's field name)
+    aliases: tuple[str, ...] = ()
+    # timestamp columns: the earliest date a true value can have (a year typo is a rejected row)
+    earliest: str | None = None
+    # timestamp columns: a value on a day after the load's (Viet Nam time) cannot be true yet
+    not_after_load: bool = False
 
     @property
     def lands(self) -> bool:
@@ -56,6 +64,10 @@ class SourceSpec:
     key: tuple[str, ...]
     timestamp_formats: tuple[str, ...]
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    # what a file holds once: a record in several rows of one file is a row-level fault (load.reject_repeats)
+    unique_in_file: tuple[str, ...] = ()
+    # the most a batch's share of blank values in a column it must carry may depart from recent batches'
+    null_share_bound: float = 0.25
 
     @property
     def headers(self) -> list[str]:
@@ -65,9 +77,15 @@ class SourceSpec:
     def landed_columns(self) -> list[Column]:
         return [c for c in self.columns if c.lands]
 
+    @property
+    def must_carry(self) -> list[Column]:
+        """Columns a file must carry to be loaded: those whose every value is required, and those the
+        indicators read."""
+        return [c for c in self.columns if c.required or c.must_carry]
+
     def column_for_header(self, header: str) -> Column | None:
         wanted = normalize_header(header)
-        return next((c for c in self.columns if normalize_header(c.header) == wanted), None)
+        return next((c for c in self.columns if wanted in {normalize_header(h) for h in (c.header, *c.aliases)}), None)
 
 
 def _column(raw: dict, source: str) -> Column:
@@ -84,6 +102,10 @@ def _column(raw: dict, source: str) -> Column:
         date_only_is_end_of_day=bool(raw.get("date_only_is_end_of_day", False)),
         pii=raw.get("pii"),
         description=raw.get("description", ""),
+        must_carry=bool(raw.get("must_carry", False)),
+        aliases=tuple(raw.get("aliases", ())),
+        earliest=str(raw["earliest"]) if "earliest" in raw else None,
+        not_after_load=bool(raw.get("not_after_load", False)),
     )
     if col.type not in COLUMN_TYPES:
         raise ValueError(f"source {source}: column {col.name}: unknown type {col.type!r}")
@@ -103,4 +125,6 @@ def load_source(name: str) -> SourceSpec:
         key=tuple(raw["key"]),
         timestamp_formats=tuple(raw["format"]["timestamp_formats"]),
         columns=tuple(_column(c, raw["name"]) for c in raw["columns"]),
+        unique_in_file=tuple(raw.get("unique_in_file", ())),
+        null_share_bound=float(raw.get("null_share_bound", 0.25)),
     )

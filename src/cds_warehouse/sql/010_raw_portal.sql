@@ -12,14 +12,22 @@ create table if not exists raw.load_audit (
     rows_rejected  bigint,
     started_at     timestamptz not null default now(),
     finished_at    timestamptz,
-    -- running -> loaded -> published (quality gate passed) | quarantined (gate failed) ; failed on error
-    status         text        not null default 'running'
-        check (status in ('running', 'loaded', 'published', 'quarantined', 'failed')),
+    -- running -> loaded -> published (quality gate passed) | quarantined (gate failed) ; failed on error;
+    -- empty: a file without a data row (nothing to gate, nothing to publish)
+    status         text        not null default 'running',
     message        text
 );
+-- Added after the first release: applied to warehouses made before it too.
+alter table raw.load_audit drop constraint if exists load_audit_status_check;
+alter table raw.load_audit add constraint load_audit_status_check
+    check (status in ('running', 'loaded', 'empty', 'published', 'quarantined', 'failed'));
+-- Nulls per column the source says a file must carry, among the batch's loaded rows: the gate compares their
+-- share with the source's recent batches (quality.null_share_departures).
+alter table raw.load_audit add column if not exists null_counts jsonb;
 -- One successful load per file content and source: a re-run of the same file is recognised.
-create unique index if not exists load_audit_one_success_per_file
-    on raw.load_audit (source, file_sha256) where status in ('loaded', 'published', 'quarantined');
+drop index if exists raw.load_audit_one_success_per_file;
+create unique index if not exists load_audit_one_landing_per_file
+    on raw.load_audit (source, file_sha256) where status in ('loaded', 'empty', 'published', 'quarantined');
 
 create table if not exists raw.load_reject (
     load_id     bigint  not null references raw.load_audit (load_id),
