@@ -75,7 +75,8 @@ def test_the_gate_bounds_dates_by_the_runs_evaluation_date_and_writes_no_passwor
     # evaluation date, which for a re-run of a past night comes earlier.
     june = [dossier(dossier_code="J25", received_at="05/06/2025 08:00:00", updated_at="06/06/2025 08:00:00")]
     early = load_file(write_export(tmp_path / "june.csv", june))
-    with pytest.raises(QualityGateFailed, match="on received_at"):  # the night of 5 January 2025 cannot hold it
+    # the night of 5 January 2025 cannot hold it; the message names the row at fault
+    with pytest.raises(QualityGateFailed, match=r"on received_at failed \(observed: 1; rows 1\)"):
         gate_batches([early.load_id], evaluated_on=dt.date(2025, 1, 5))
     again = load_file(write_export(tmp_path / "june_b.csv", [dict(june[0], dossier_code="J26")]))
     gate_batches([again.load_id], evaluated_on=dt.date(2025, 6, 6))  # the night of 6 June 2025 takes it

@@ -38,10 +38,16 @@ class Failure:
     column: str | None
     severity: str
     observed: object
+    rows: list = field(default_factory=list)  # the first rows at fault, where the checkpoint names a row column
 
     def __str__(self) -> str:
         on = f" on {self.column}" if self.column else ""
-        return f"[{self.severity}] {self.suite}: {self.expectation}{on} failed (observed: {self.observed})"
+        at = (
+            f"; rows {', '.join(str(r) for r in self.rows)}{' …' if len(self.rows) == ROWS_NAMED else ''}"
+            if self.rows
+            else ""
+        )
+        return f"[{self.severity}] {self.suite}: {self.expectation}{on} failed (observed: {self.observed}{at})"
 
 
 @dataclass
@@ -97,6 +103,18 @@ def _sqlalchemy_url(dsn: str) -> str:
     return dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
+ROWS_NAMED = 10  # rows at fault named in a failure's message
+
+
+def _result_format(declared: dict) -> dict:
+    """SUMMARY results; a checkpoint that declares a ``row_column`` (the file's row number) has its failures
+    name the first rows at fault by that column."""
+    result_format = {"result_format": "SUMMARY", "partial_unexpected_count": ROWS_NAMED}
+    if declared.get("row_column"):
+        result_format["unexpected_index_column_names"] = [declared["row_column"]]
+    return result_format
+
+
 def run_checkpoint(name: str, dsn: str | None = None, evaluated_on: dt.date | None = None, **params) -> GateResult:
     """Run a declared checkpoint; returns what failed. Does not raise: see ``enforce``.
 
@@ -135,7 +153,7 @@ def run_checkpoint(name: str, dsn: str | None = None, evaluated_on: dt.date | No
             name=declared["name"],
             validation_definitions=definitions,
             actions=[UpdateDataDocsAction(name="update_data_docs")],
-            result_format={"result_format": "SUMMARY"},
+            result_format=_result_format(declared),
         )
     )
     run = checkpoint.run()
@@ -148,10 +166,13 @@ def run_checkpoint(name: str, dsn: str | None = None, evaluated_on: dt.date | No
                 continue
             cfg = r.expectation_config
             observed = (r.result or {}).get("observed_value", (r.result or {}).get("unexpected_count"))
+            rows = [
+                i.get(declared.get("row_column")) for i in (r.result or {}).get("partial_unexpected_index_list") or []
+            ]
             if r.exception_info and r.exception_info.get("raised_exception"):
                 observed = r.exception_info.get("exception_message")
             result.failures.append(
-                Failure(suite_name, cfg.type, cfg.kwargs.get("column"), str(cfg.severity.value), observed)
+                Failure(suite_name, cfg.type, cfg.kwargs.get("column"), str(cfg.severity.value), observed, rows)
             )
     docs = GX_DIR / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     result.data_docs = docs if docs.exists() else None
