@@ -59,7 +59,7 @@ def cmd_demo(args) -> None:
     from cds_warehouse.agency_reports.samples import write_demo_files
     from cds_warehouse.db import connect
     from cds_warehouse.generate import generate_portal_export
-    from cds_warehouse.orchestration import landing_dir
+    from cds_warehouse.landing import landing_dir
     from cds_warehouse.quality import GX_DIR
     from cds_warehouse.summary import attainment_table, warehouse_counts
 
