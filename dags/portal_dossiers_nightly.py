@@ -20,7 +20,9 @@ not stop the night: the others reach the marts, and the last task (`files_loaded
 the file); a file that cannot be loaded, a symbolic link (never followed) or a delivery of content the gate
 quarantined before goes to `failed/` with `<name>.reason.txt`, once: the next night is green for it.
 `validate_raw` moves the file of a batch it quarantines from `archive/` to `failed/` the same way. A file
-another run is loading is left to it ("being loaded by another run"). See docs/sources/portal_dossiers.md.
+another run is loading is left to it ("being loaded by another run"). A `CDS_PII_KEY` other than the
+warehouse's stops `ingest` before any file, which stays in the folder (`cds pii-key rotate` declares a
+deliberate change). See docs/sources/portal_dossiers.md.
 
 **Connections and environment.** `cds_warehouse` (postgres): the warehouse, for every task. `cds_portal`
 (http, optional): the portal API. `cds_alerts` (smtp) with `CDS_ALERT_EMAILS`: failure and deadline mails.

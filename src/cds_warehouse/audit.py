@@ -32,7 +32,9 @@ def claim_content(conn: psycopg.Connection, source: str, sha: str, file_name: st
         raise FileBeingLoaded(f"{file_name}: being loaded by another run; left for it to finish")
 
 
-def open_audit(conn: psycopg.Connection, source: str, file_name: str, sha: str) -> int:
+def open_audit(
+    conn: psycopg.Connection, source: str, file_name: str, sha: str, pii_key_fingerprint: str | None = None
+) -> int:
     """The audit row is committed at once so that a failed load stays visible. The caller holds the
     content's lock (claim_content), so an earlier load of the same content left 'running' is not running:
     it was killed before it finished (its rows were never committed) and is marked failed; this load takes
@@ -44,8 +46,9 @@ def open_audit(conn: psycopg.Connection, source: str, file_name: str, sha: str) 
         (source, sha),
     )
     load_id = conn.execute(
-        "insert into raw.load_audit (source, file_name, file_sha256) values (%s, %s, %s) returning load_id",
-        (source, file_name, sha),
+        "insert into raw.load_audit (source, file_name, file_sha256, pii_key_fingerprint) values (%s, %s, %s, %s)"
+        " returning load_id",
+        (source, file_name, sha, pii_key_fingerprint),
     ).fetchone()[0]
     conn.commit()
     return load_id

@@ -32,6 +32,7 @@ from psycopg import sql
 from cds_warehouse.audit import claim_content, open_audit, previous_load, record_failure
 from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.landing import shown_name
+from cds_warehouse.pii_key import checked_fingerprint
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import Column, SourceSpec, load_source
 from cds_warehouse.xlsx import xlsx_to_csv
@@ -72,7 +73,7 @@ def file_sha256(path: Path) -> str:
 
 def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None = None) -> LoadResult:
     """Load one file as one audited batch. Raises FileBeingLoaded when another live process is loading the
-    same content."""
+    same content, PiiKeyChanged (before anything is written) when CDS_PII_KEY is not the warehouse's key."""
     path = Path(path)
     name = shown_name(path.name)  # as logs, messages and the audit show it: one line, whatever the name
     spec = load_source(source)
@@ -85,7 +86,9 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
         if previous:
             log.info("%s: already loaded as load %s; skipped", name, previous[0])
             return LoadResult(previous[0], spec.name, name, sha, *previous[1:], "skipped", time.monotonic() - started)
-        load_id = open_audit(conn, spec.name, name, sha)
+        hashes = any(c.pii == "hash" for c in spec.columns)  # the key matters only to a source that hashes
+        key_print = checked_fingerprint(conn, pii_key()) if hashes else None
+        load_id = open_audit(conn, spec.name, name, sha, key_print)
         try:
             with _readable_csv(path, spec) as readable:
                 columns = _map_header(readable, spec, name)

@@ -7,9 +7,11 @@ import logging
 import os
 
 from cds_warehouse.audit import FileBeingLoaded
-from cds_warehouse.db import connect
+from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.landing import landing_dir, move_to_archive, move_to_failed, shown_name, waiting_files
 from cds_warehouse.load import LoadResult, load_file
+from cds_warehouse.pii_key import PiiKeyChanged, checked_fingerprint
+from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import load_source
 
 log = logging.getLogger(__name__)
@@ -31,10 +33,17 @@ def ingest_landing(source: str) -> dict[str, list]:
     (raise_for_failed_files) fails the run once the marts are built. A file another run is loading right
     now is left to it. Every batch of the source still awaiting its quality gate is returned, including
     one left behind by a run that stopped between load and gate.
+
+    A CDS_PII_KEY that is not the warehouse's stops the task before any file (pii_key.PiiKeyChanged): the
+    key is the night's problem, not the files', and they wait in the folder until it is fixed.
     """
     files, refused = waiting_files(source, EXPORT_SUFFIXES)
     log.info("%s: %s file(s) in %s", source, len(files), shown_name(str(landing_dir(source))))
     spec = load_source(source)
+    if files and any(c.pii == "hash" for c in spec.columns):
+        with connect() as conn:
+            apply_raw_schema(conn)
+            checked_fingerprint(conn, pii_key())
     errors = [_refused(path, reason) for path, reason in refused]
     for path in files:
         try:
@@ -42,6 +51,8 @@ def ingest_landing(source: str) -> dict[str, list]:
         except FileBeingLoaded as exc:  # the other run loads it, archives it and gates it
             log.warning("%s", exc)
             continue
+        except PiiKeyChanged:  # a rotation declared during the night: not the file's fault either
+            raise
         except Exception as exc:  # keep going: one broken file must not hold back the others
             if not os.path.lexists(path):  # another run loaded and moved it while this one started
                 log.warning("%s: taken by another run", shown_name(path.name))
