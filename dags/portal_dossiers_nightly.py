@@ -15,6 +15,15 @@ models downstream of the portal's raw tables (astronomer-cosmos, one task per mo
 from the Airflow connection), `validate_marts` checks what BI tools read. A file that cannot be loaded does
 not stop the night: the others reach the marts, and the last task (`files_loaded`) fails the run naming it.
 
+**The landing folder** (`$CDS_LANDING_DIR/portal_dossiers/`, CSV and XLSX): `ingest` moves a file to
+`archive/<load_id>_<name>` as soon as its batch is committed in raw (the night goes on from the batch, not
+the file); a file that cannot be loaded, a symbolic link (never followed) or a delivery of content the gate
+quarantined before goes to `failed/` with `<name>.reason.txt`, once: the next night is green for it.
+`validate_raw` moves the file of a batch it quarantines from `archive/` to `failed/` the same way. A file
+another run is loading is left to it ("being loaded by another run"). A `CDS_PII_KEY` other than the
+warehouse's stops `ingest` before any file, which stays in the folder (`cds pii-key rotate` declares a
+deliberate change). See docs/sources/portal_dossiers.md.
+
 **Connections and environment.** `cds_warehouse` (postgres): the warehouse, for every task. `cds_portal`
 (http, optional): the portal API. `cds_alerts` (smtp) with `CDS_ALERT_EMAILS`: failure and deadline mails.
 `CDS_LANDING_DIR`, `CDS_PII_KEY`: landing folders and the personal-data key.
@@ -90,9 +99,9 @@ def portal_dossiers_nightly():
 
     @task
     def validate_raw(load_ids: list[int], api_load_ids: list[int], evaluated_on: str) -> None:
-        from cds_warehouse.quality import gate_batches
+        from cds_warehouse.orchestration import gate_new_batches
 
-        gate_batches([*load_ids, *api_load_ids], evaluated_on=dt.date.fromisoformat(evaluated_on))
+        gate_new_batches(SOURCE, [*load_ids, *api_load_ids], dt.date.fromisoformat(evaluated_on))
 
     @task
     def portal_inputs() -> bool:

@@ -7,6 +7,10 @@ import psycopg
 LANDED = ("loaded", "empty", "published", "quarantined")
 
 
+class FileBeingLoaded(Exception):
+    """Another live process is loading the same content now: it will record the batch; nothing to do here."""
+
+
 def previous_load(conn: psycopg.Connection, source: str, sha: str) -> tuple[int, int, int, int] | None:
     """(load_id, rows_read, rows_loaded, rows_rejected) of an earlier successful load of the same content."""
     return conn.execute(
@@ -16,10 +20,25 @@ def previous_load(conn: psycopg.Connection, source: str, sha: str) -> tuple[int,
     ).fetchone()
 
 
-def open_audit(conn: psycopg.Connection, source: str, file_name: str, sha: str) -> int:
-    """The audit row is committed at once so that a failed load stays visible. An earlier load of the same
-    content left 'running' was killed before it finished (its rows were never committed): it is marked
-    failed, and this load takes its place."""
+def claim_content(conn: psycopg.Connection, source: str, sha: str, file_name: str) -> None:
+    """Take the content's lock for as long as the connection lives (a session advisory lock, so a killed
+    loader releases it with its connection). Raises FileBeingLoaded when another live loader holds it:
+    two loaders of one file would otherwise both load it, and the second would fail on the one-success
+    index. The lock is what tells a live loader from a dead one in open_audit."""
+    if not conn.execute(
+        "select pg_try_advisory_lock(hashtextextended(%s, 0))", (f"cds_warehouse.load:{source}:{sha}",)
+    ).fetchone()[0]:
+        conn.rollback()
+        raise FileBeingLoaded(f"{file_name}: being loaded by another run; left for it to finish")
+
+
+def open_audit(
+    conn: psycopg.Connection, source: str, file_name: str, sha: str, pii_key_fingerprint: str | None = None
+) -> int:
+    """The audit row is committed at once so that a failed load stays visible. The caller holds the
+    content's lock (claim_content), so an earlier load of the same content left 'running' is not running:
+    it was killed before it finished (its rows were never committed) and is marked failed; this load takes
+    its place."""
     conn.execute(
         "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(),"
         " message = 'interrupted before it finished (the process was stopped); loaded again by a later load'"
@@ -27,8 +46,9 @@ def open_audit(conn: psycopg.Connection, source: str, file_name: str, sha: str) 
         (source, sha),
     )
     load_id = conn.execute(
-        "insert into raw.load_audit (source, file_name, file_sha256) values (%s, %s, %s) returning load_id",
-        (source, file_name, sha),
+        "insert into raw.load_audit (source, file_name, file_sha256, pii_key_fingerprint) values (%s, %s, %s, %s)"
+        " returning load_id",
+        (source, file_name, sha, pii_key_fingerprint),
     ).fetchone()[0]
     conn.commit()
     return load_id

@@ -59,7 +59,7 @@ def cmd_demo(args) -> None:
     from cds_warehouse.agency_reports.samples import write_demo_files
     from cds_warehouse.db import connect
     from cds_warehouse.generate import generate_portal_export
-    from cds_warehouse.orchestration import landing_dir
+    from cds_warehouse.landing import landing_dir
     from cds_warehouse.quality import GX_DIR
     from cds_warehouse.summary import attainment_table, warehouse_counts
 
@@ -152,6 +152,29 @@ Power BI: Get data > PostgreSQL database, server {server.hostname}:{server.port 
 The tables and columns to use: docs/marts.md.""")
 
 
+def cmd_pii_key(args) -> None:
+    from cds_warehouse.db import apply_raw_schema, connect
+    from cds_warehouse.pii_key import declare_rotation, fingerprint, warehouse_fingerprint
+    from cds_warehouse.settings import pii_key
+
+    key = pii_key()
+    with connect(export_warehouse_env(), autocommit=True) as conn:
+        apply_raw_schema(conn)
+        if args.action == "show":
+            known = warehouse_fingerprint(conn) or "none recorded yet"
+            print(f"CDS_PII_KEY fingerprint {fingerprint(key)}; the warehouse's {known}")
+            return
+        previous, new = declare_rotation(conn, key, args.note)
+    if previous == new:
+        print(f"CDS_PII_KEY (fingerprint {new}) is already the warehouse's key; nothing declared.")
+        return
+    print(f"""Rotation declared: the warehouse's personal-data key is now the one in CDS_PII_KEY (fingerprint {new};
+before: {previous or "none recorded"}). Loads with it go on; loads with the old key now stop.
+Hashes of ID numbers and phones made before and after the rotation do not join: the same applicant has
+one hash in the batches before and another in those after. Keep CDS_PII_KEY set to the new key everywhere
+the warehouse is loaded from (Airflow's components, `cds load`).""")
+
+
 def cmd_docs(args) -> None:
     from cds_warehouse.dbt_build import generate_docs
     from cds_warehouse.setup import set_up_warehouse
@@ -195,6 +218,11 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("bi-user", help="a login for a BI tool that reads the marts only (prints how to connect)")
     p.add_argument("name")
     p.set_defaults(func=cmd_bi_user)
+
+    p = sub.add_parser("pii-key", help="the personal-data key: show its fingerprint, or declare a rotation to it")
+    p.add_argument("action", choices=["show", "rotate"], help="rotate: CDS_PII_KEY is the warehouse's key from now on")
+    p.add_argument("--note", help="why the key changed (stored with the rotation)")
+    p.set_defaults(func=cmd_pii_key)
 
     p = sub.add_parser("docs", help="dbt docs generate against the warehouse")
     p.set_defaults(func=cmd_docs)

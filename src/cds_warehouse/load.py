@@ -31,8 +31,10 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from cds_warehouse.audit import open_audit, previous_load, record_failure
+from cds_warehouse.audit import claim_content, open_audit, previous_load, record_failure
 from cds_warehouse.db import apply_raw_schema, connect
+from cds_warehouse.landing import shown_name
+from cds_warehouse.pii_key import checked_fingerprint
 from cds_warehouse.run_dates import PROVINCE_TZ, load_day_after
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import Column, SourceSpec, load_source
@@ -77,23 +79,27 @@ def file_sha256(path: Path) -> str:
 
 
 def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None = None) -> LoadResult:
+    """Load one file as one audited batch. Raises FileBeingLoaded when another live process is loading the
+    same content, PiiKeyChanged (before anything is written) when CDS_PII_KEY is not the warehouse's key."""
     path = Path(path)
+    name = shown_name(path.name)  # as logs, messages and the audit show it: one line, whatever the name
     spec = load_source(source)
     started = time.monotonic()
     sha = file_sha256(path)
     with connect(dsn) as conn:
         apply_raw_schema(conn)
+        claim_content(conn, spec.name, sha, name)
         previous = previous_load(conn, spec.name, sha)
         if previous:
-            log.info("%s: already loaded as load %s; skipped", path.name, previous[0])
-            return LoadResult(
-                previous[0], spec.name, path.name, sha, *previous[1:], "skipped", time.monotonic() - started
-            )
-        load_id = open_audit(conn, spec.name, path.name, sha)
+            log.info("%s: already loaded as load %s; skipped", name, previous[0])
+            return LoadResult(previous[0], spec.name, name, sha, *previous[1:], "skipped", time.monotonic() - started)
+        hashes = any(c.pii == "hash" for c in spec.columns)  # the key matters only to a source that hashes
+        key_print = checked_fingerprint(conn, pii_key()) if hashes else None
+        load_id = open_audit(conn, spec.name, name, sha, key_print)
         try:
             with _readable_csv(path, spec) as readable:
-                columns = _map_header(readable, spec, path.name)
-                counts, status = _load_into(conn, readable, spec, columns, load_id, path.name)
+                columns = _map_header(readable, spec, name)
+                counts, status = _load_into(conn, readable, spec, columns, load_id, name)
         except EmptyFile as exc:
             counts, status = _record_empty(conn, load_id, str(exc))
         except Exception as exc:  # a file that cannot be read at all is in the audit too, with why
@@ -101,10 +107,8 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
             raise
         analyze_raw(conn, spec)
     seconds = time.monotonic() - started
-    log.info(
-        "%s: load %s %s: read %s, loaded %s, rejected %s rows in %.1f s", path.name, load_id, status, *counts, seconds
-    )
-    return LoadResult(load_id, spec.name, path.name, sha, *counts, status, seconds)
+    log.info("%s: load %s %s: read %s, loaded %s, rejected %s rows in %.1f s", name, load_id, status, *counts, seconds)
+    return LoadResult(load_id, spec.name, name, sha, *counts, status, seconds)
 
 
 def _record_empty(conn, load_id: int, why: str) -> tuple[tuple[int, int, int], str]:

@@ -78,7 +78,7 @@ def _review(args) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     from cds_warehouse.agency_reports.samples import write_demo_files, write_sample_workbook
-    from cds_warehouse.orchestration import landing_dir
+    from cds_warehouse.landing import landing_dir
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(

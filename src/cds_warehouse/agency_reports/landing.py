@@ -1,10 +1,10 @@
 """What the DAG ``agency_reports_landing`` calls (kept free of Airflow imports).
 
-Folders (under $CDS_LANDING_DIR, see orchestration.landing_dir):
+Folders (under $CDS_LANDING_DIR, with the life cycle of cds_warehouse.landing):
 
     agency_reports/            report workbooks (.xlsx, .xlsm) waiting to be loaded
     agency_reports/archive/    published ones, as <load_id>_<file name> (a resubmission may reuse the name)
-    agency_reports/failed/     unreadable or quarantined ones, each with <file name>.reason.txt
+    agency_reports/failed/     unreadable or quarantined ones (and symbolic links), each with <file name>.reason.txt
     published_766/            portal-published 766 CSVs, with the same archive/ and failed/ folders
 
 A file is loaded as one batch, gated, and moved: to archive/ once published, to failed/ otherwise.
@@ -15,26 +15,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
+import os
 from pathlib import Path
 
 from cds_warehouse.agency_reports.loader import PUBLISHED_SOURCE, SOURCE, gate_batch, load_report, read_issues
+from cds_warehouse.audit import FileBeingLoaded
 from cds_warehouse.db import connect
 from cds_warehouse.dbt_build import run_build
-from cds_warehouse.orchestration import landing_dir
+from cds_warehouse.landing import landing_dir, move_to_archive, move_to_failed, shown_name, waiting_files
 
 log = logging.getLogger(__name__)
 
-PATTERNS = {SOURCE: ("*.xlsx", "*.xlsm", "*.xls"), PUBLISHED_SOURCE: ("*.csv",)}
+SUFFIXES = {SOURCE: (".xlsx", ".xlsm", ".xls"), PUBLISHED_SOURCE: (".csv",)}
 DBT_SELECTOR = "+tag:agency_reports"
 REVIEW_MODEL = "marts.agency_report_rows_awaiting_review"
-
-
-def waiting_files(source: str) -> list[Path]:
-    folder = landing_dir(source)
-    found = {p for pattern in PATTERNS[source] for p in folder.glob(pattern) if p.is_file()}
-    # "~$name.xlsx" is Excel's lock file of an open workbook; dot files are editors' or sync tools'
-    return sorted(p for p in found if not p.name.startswith(("~$", ".")))
 
 
 def ingest(sources: tuple[str, ...] = (SOURCE, PUBLISHED_SOURCE)) -> dict:
@@ -45,9 +39,14 @@ def ingest(sources: tuple[str, ...] = (SOURCE, PUBLISHED_SOURCE)) -> dict:
     batches: list[dict] = []
     failed: list[dict] = []
     for source in sources:
-        files = waiting_files(source)
-        log.info("%s: %s file(s) in %s", source, len(files), landing_dir(source))
+        files, refused = waiting_files(source, SUFFIXES[source])
+        log.info("%s: %s file(s) in %s", source, len(files), shown_name(str(landing_dir(source))))
+        for path, reason in refused:
+            log.error("%s: %s", shown_name(path.name), reason)
+            failed.append({"source": source, "file": shown_name(path.name), "reason": reason})
+            move_to_failed(path, reason)
         for path in files:
+            name = shown_name(path.name)
             try:
                 if source == SOURCE:
                     result = load_report(path)
@@ -57,17 +56,23 @@ def ingest(sources: tuple[str, ...] = (SOURCE, PUBLISHED_SOURCE)) -> dict:
                     load_id, status = result.load_id, result.status
                     log.info(
                         "%s: load %s %s (read %s, loaded %s, rejected %s)",
-                        path.name,
+                        name,
                         load_id,
                         status,
                         result.rows_read,
                         result.rows_loaded,
                         result.rows_rejected,
                     )
+            except FileBeingLoaded as exc:  # another run loads it, and gates and files it
+                log.warning("%s", exc)
+                continue
             except Exception as exc:  # one broken file must not hold back the others
+                if not os.path.lexists(path):  # another run loaded and moved it while this one started
+                    log.warning("%s: taken by another run", name)
+                    continue
                 reason = f"{type(exc).__name__}: {exc}"
-                log.error("%s: %s", path.name, reason)
-                failed.append({"source": source, "file": path.name, "reason": reason})
+                log.error("%s: %s", name, reason)
+                failed.append({"source": source, "file": name, "reason": reason})
                 move_to_failed(path, reason)
                 continue
             batches.append({"source": source, "load_id": load_id, "status": status, "path": str(path)})
@@ -96,7 +101,7 @@ def gate_and_file(ingested: dict, evaluated_on: dt.date | None = None) -> dict:
         if status == "loaded":
             result = gate_batch(load_id, source, evaluated_on=evaluated_on)
             status = "published" if result.passed else "quarantined"
-        entry = {"source": source, "load_id": load_id, "file": path.name if path else None}
+        entry = {"source": source, "load_id": load_id, "file": shown_name(path.name) if path else None}
         if status == "quarantined":
             reason = _quarantine_reason(load_id)
             entry["reason"] = reason
@@ -121,37 +126,6 @@ def _quarantine_reason(load_id: int) -> str:
     if issues:
         lines += ["What the parser reported:", *issues]
     return "\n".join(lines).strip()
-
-
-def _target(folder: Path, name: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    n = 1
-    while target.exists() or target.with_name(target.name + ".reason.txt").exists():
-        target = folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
-        n += 1
-    return target
-
-
-def move_to_archive(path: Path, load_id: int) -> Path:
-    target = path.parent / "archive" / f"{load_id}_{path.name}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():  # the same content was archived before (sha256): keep one copy
-        path.unlink()
-        return target
-    shutil.move(str(path), target)
-    return target
-
-
-def move_to_failed(path: Path, reason: str) -> Path:
-    target = _target(path.parent / "failed", path.name)
-    shutil.move(str(path), target)
-    stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    target.with_name(target.name + ".reason.txt").write_text(
-        f"{path.name} ({stamp})\n\n{reason}\n\nFix the file and drop it into {path.parent} again.\n", encoding="utf-8"
-    )
-    log.info("%s moved to %s", path.name, target)
-    return target
 
 
 def build_models(selector: str = DBT_SELECTOR) -> None:

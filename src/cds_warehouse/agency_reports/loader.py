@@ -18,8 +18,9 @@ from pathlib import Path
 
 from cds_warehouse.agency_reports.agencies import resolve_agency
 from cds_warehouse.agency_reports.parser import Issue, ParsedWorkbook, parse_workbook
-from cds_warehouse.audit import open_audit, previous_load, record_failure
+from cds_warehouse.audit import claim_content, open_audit, previous_load, record_failure
 from cds_warehouse.db import apply_raw_schema, connect
+from cds_warehouse.landing import shown_name
 from cds_warehouse.load import file_sha256
 
 log = logging.getLogger(__name__)
@@ -55,15 +56,17 @@ def load_report(path: str | Path, dsn: str | None = None) -> ReportLoad:
     """Parse and land one workbook. Raises ReportFileError (after recording the failed batch) when the
     file cannot be read as a report at all."""
     path = Path(path)
+    name = shown_name(path.name)
     started = time.monotonic()
     sha = file_sha256(path)
     with connect(dsn) as conn:
         apply_raw_schema(conn)
+        claim_content(conn, SOURCE, sha, name)
         previous = previous_load(conn, SOURCE, sha)
         if previous:
-            log.info("%s: same content already loaded as load %s; skipped", path.name, previous[0])
-            return ReportLoad(previous[0], path.name, sha, "skipped", 0, *previous[1:])
-        load_id = open_audit(conn, SOURCE, path.name, sha)
+            log.info("%s: same content already loaded as load %s; skipped", name, previous[0])
+            return ReportLoad(previous[0], name, sha, "skipped", 0, *previous[1:])
+        load_id = open_audit(conn, SOURCE, name, sha)
         try:
             parsed = parse_workbook(path)
             with conn.transaction():
@@ -75,7 +78,7 @@ def load_report(path: str | Path, dsn: str | None = None) -> ReportLoad:
     log.info("%s", result.summary())
     for issue in result.issues:
         if issue.severity != "info":
-            log.warning("%s: %s", path.name, issue)
+            log.warning("%s: %s", name, issue)
     return result
 
 

@@ -29,6 +29,7 @@ from cds_warehouse.extract.contract import MAX_LIMIT, format_ts
 from cds_warehouse.extract.http import RetryPolicy
 from cds_warehouse.extract.portal_api import Key, Page, PortalApi, PortalConfig, page_to_batch, unknown_fields
 from cds_warehouse.load import analyze_raw, as_copy_csv, clean_batch, copy_rejects, copy_statement
+from cds_warehouse.pii_key import checked_fingerprint
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import load_source
 
@@ -187,10 +188,11 @@ class _Pull:
         """The batch and the watermark pointing at it, together: no batch is ever orphaned."""
         name, digest = self._identity(start, end)
         with self.conn.transaction():
+            key_print = checked_fingerprint(self.conn, self.key)  # another key stops the pull here
             self.load_id = self.conn.execute(
-                "insert into raw.load_audit (source, file_name, file_sha256, rows_read, rows_loaded, rows_rejected)"
-                " values (%s, %s, %s, 0, 0, 0) returning load_id",
-                (self.source, name, digest),
+                "insert into raw.load_audit (source, file_name, file_sha256, rows_read, rows_loaded, rows_rejected,"
+                " pii_key_fingerprint) values (%s, %s, %s, 0, 0, 0, %s) returning load_id",
+                (self.source, name, digest, key_print),
             ).fetchone()[0]
             self.conn.execute(
                 "insert into raw.portal_api_watermark (source, portal, base_url, committed_to, load_id,"
@@ -205,6 +207,7 @@ class _Pull:
     def _resume(self, start: datetime | None, end: datetime) -> None:
         name, digest = self._identity(start, end)
         with self.conn.transaction():
+            checked_fingerprint(self.conn, self.key)  # the rest of the batch is hashed with its key
             self.conn.execute(
                 "update raw.load_audit set status = 'running', message = null, finished_at = null,"
                 " file_name = %s, file_sha256 = %s where load_id = %s",

@@ -77,3 +77,15 @@ create index if not exists portal_dossier_load_id on raw.portal_dossier using br
 -- and one too small to show is estimated small, which leads to the index too. On a 1M-row table the
 -- analysis takes 40 ms instead of 200.
 alter table raw.portal_dossier alter column load_id set statistics 10;
+
+-- The personal-data key each batch was hashed with, as a fingerprint (cds_warehouse.pii_key): a load with
+-- another key than the warehouse's stops, unless the change was declared here (`cds pii-key rotate`).
+alter table raw.load_audit add column if not exists pii_key_fingerprint text;
+create table if not exists raw.pii_key_rotation (
+    rotation_id          bigint generated always as identity primary key,
+    previous_fingerprint text,                 -- the warehouse's key before (null: none recorded yet)
+    fingerprint          text        not null, -- the key from now on
+    declared_at          timestamptz not null default now(),
+    declared_by          text        not null default current_user,
+    note                 text
+);
