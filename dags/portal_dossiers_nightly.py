@@ -14,6 +14,10 @@ seeds and reference models the portal models read (only when the dbt project cha
 models downstream of the portal's raw tables (astronomer-cosmos, one task per model, dbt's profile mapped
 from the Airflow connection), `validate_marts` checks what BI tools read. A file that cannot be loaded does
 not stop the night: the others reach the marts, and the last task (`files_loaded`) fails the run naming it.
+A file that cannot mean what it claims (a column the indicators read missing, cut short) is refused whole;
+a bad row is a reject naming its row (an impossible date, a dossier in two rows); an empty or header-only
+file is audited `empty` and the night goes on; `validate_raw` quarantines a batch with too many rejects or
+whose blank values depart from the recent batches'. See docs/sources/portal_dossiers.md.
 
 **The landing folder** (`$CDS_LANDING_DIR/portal_dossiers/`, CSV and XLSX): `ingest` moves a file to
 `archive/<load_id>_<name>` as soon as its batch is committed in raw (the night goes on from the batch, not
