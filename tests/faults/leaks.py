@@ -12,9 +12,27 @@ import re
 from pathlib import Path
 
 import psycopg
+from conftest import dossier
 
 PERSONAL_FIELDS = ("applicant_name", "applicant_id_hash", "applicant_phone_hash", "applicant_address", "summary")
 MIN_LENGTH = 6  # shorter values (a two-letter name part) would match unrelated text
+
+
+def applicants(n: int, prefix: str, **overrides) -> list[dict[str, str]]:
+    """Export rows of ``n`` dossiers, each with its own applicant: a name, ID number, phone, address and
+    summary that a leak would show (prefix keeps the dossier codes and names of one test apart)."""
+    return [
+        dossier(
+            dossier_code=f"{prefix}-{i:05d}",
+            applicant_name=f"Phạm Văn Thử {prefix} {i}",
+            applicant_id_hash=f"0271900{i:05d}",
+            applicant_phone_hash=f"09123{i:05d}",
+            applicant_address=f"Số {i}, ngõ Thử Nghiệm, {prefix}",
+            summary=f"Hồ sơ của Phạm Văn Thử {prefix} {i}",
+            **overrides,
+        )
+        for i in range(n)
+    ]
 
 
 def personal_values(rows: list[dict[str, str]]) -> set[str]:

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from conftest import DBT, dossier, run_dbt, write_export
-from leaks import LeakScan, personal_values
+from conftest import DBT, run_dbt, write_export
+from leaks import LeakScan, applicants, personal_values
 
 from cds_warehouse.load import load_file
 from cds_warehouse.quality import gate_batches
@@ -34,21 +34,8 @@ load.load_file(sys.argv[1])
 """
 
 
-def _rows(n: int, prefix: str) -> list[dict[str, str]]:
-    return [
-        dossier(
-            dossier_code=f"{prefix}{i:05d}",
-            applicant_name=f"Trần Thị Hương {prefix}{i}",
-            applicant_id_hash=f"0011850{i:05d}",
-            applicant_phone_hash=f"09887{i:05d}",
-            applicant_address=f"Thôn Đông {i}, xã Phù Chẩn",
-        )
-        for i in range(n)
-    ]
-
-
 def test_a_load_killed_mid_copy_leaves_nothing_and_the_next_load_lands_every_row_once(conn, dsn, tmp_path):
-    rows = _rows(2_000, "K")
+    rows = applicants(2_000, "K")
     path = write_export(tmp_path / "killed.csv", rows)
     scan = LeakScan(conn)
     env = {**os.environ, "WAREHOUSE_DSN": dsn}
@@ -76,7 +63,7 @@ def test_a_load_killed_mid_copy_leaves_nothing_and_the_next_load_lands_every_row
 
 
 def test_the_same_dossiers_delivered_again_in_another_order_count_once_in_the_marts(conn, tmp_path):
-    rows = _rows(60, "O")
+    rows = applicants(60, "O")
     reordered = random.Random(5).sample(rows, len(rows))
     scan = LeakScan(conn)
     first = load_file(write_export(tmp_path / "monday.csv", rows))

@@ -12,8 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import dossier, write_export
-from leaks import LeakScan, personal_values
+from conftest import write_export
+from leaks import LeakScan, applicants, personal_values
 
 from cds_warehouse import load as loader
 from cds_warehouse.orchestration import ingest_landing, raise_for_failed_files
@@ -27,20 +27,6 @@ def landing(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / SOURCE
     folder.mkdir()
     return folder
-
-
-def applicants(n: int, prefix: str) -> list[dict[str, str]]:
-    return [
-        dossier(
-            dossier_code=f"{prefix}-{i:04d}",
-            applicant_name=f"Phạm Văn Thử {prefix} {i}",
-            applicant_id_hash=f"0271900{i:05d}",
-            applicant_phone_hash=f"09123{i:05d}",
-            applicant_address=f"Số {i}, ngõ Thử Nghiệm, {prefix}",
-            summary=f"Hồ sơ của Phạm Văn Thử {prefix} {i}",
-        )
-        for i in range(n)
-    ]
 
 
 def files_in(folder: Path) -> list[str]:

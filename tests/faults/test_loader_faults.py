@@ -6,25 +6,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import dossier, write_export
-from leaks import LeakScan, personal_values
+from conftest import write_export
+from leaks import LeakScan, applicants, personal_values
 
 from cds_warehouse.load import LoadError, load_file
 from cds_warehouse.quality import QualityGateFailed, gate_batches
 from cds_warehouse.sources import load_source
-
-
-def _rows(n: int, prefix: str = "R", **overrides) -> list[dict[str, str]]:
-    return [
-        dossier(
-            dossier_code=f"{prefix}{i:04d}",
-            applicant_name=f"Nguyễn Văn Thắng {prefix}{i}",
-            applicant_id_hash=f"0271900{i:05d}",
-            applicant_phone_hash=f"09123{i:05d}",
-            **overrides,
-        )
-        for i in range(n)
-    ]
 
 
 def _counts(conn) -> tuple[int, int]:
@@ -36,7 +23,7 @@ def _counts(conn) -> tuple[int, int]:
 
 def test_a_file_without_a_column_the_indicators_read_is_refused_and_the_official_name_is_read(conn, tmp_path):
     spec = load_source("portal_dossiers")
-    rows = _rows(3)
+    rows = applicants(3, "R")
     scan = LeakScan(conn)
     without = [h for h in spec.headers if h != "Kênh nộp"]
     path = write_export(
@@ -59,8 +46,8 @@ def test_a_file_without_a_column_the_indicators_read_is_refused_and_the_official
 
 def test_a_column_emptied_in_a_batch_departs_from_the_recent_batches_and_is_quarantined(conn, tmp_path):
     for night in range(3):
-        gate_batches([load_file(write_export(tmp_path / f"night{night}.csv", _rows(120, f"N{night}-"))).load_id])
-    emptied = load_file(write_export(tmp_path / "emptied.csv", _rows(120, "E-", channel="")))
+        gate_batches([load_file(write_export(tmp_path / f"night{night}.csv", applicants(120, f"N{night}"))).load_id])
+    emptied = load_file(write_export(tmp_path / "emptied.csv", applicants(120, "E", channel="")))
     assert emptied.rows_rejected == 0  # blank is a legal value of the column: no row is wrong on its own
     with pytest.raises(QualityGateFailed) as failure:
         gate_batches([emptied.load_id])
@@ -73,11 +60,12 @@ def test_a_column_emptied_in_a_batch_departs_from_the_recent_batches_and_is_quar
 
 
 def test_a_file_cut_inside_a_row_is_refused_whole(conn, tmp_path, caplog):
-    rows = _rows(30)
+    rows = applicants(30, "R")
     whole = write_export(tmp_path / "whole.csv", rows).read_bytes()
     scan = LeakScan(conn)
     cut = tmp_path / "cut.csv"
-    cut.write_bytes(whole[: whole.rindex("Nguyễn Văn".encode()) + 10])  # inside the last row's applicant name
+    name = f"{rows[-1]['applicant_name']},".encode()
+    cut.write_bytes(whole[: whole.rindex(name) + 8])  # inside the last row's applicant name
     with (
         caplog.at_level(logging.INFO),
         pytest.raises(
@@ -107,7 +95,7 @@ def test_empty_and_header_only_files_are_audited_as_empty_and_do_not_stop_the_ni
     folder.mkdir()
     (folder / "a_zero_bytes.csv").write_bytes(b"")
     write_export(folder / "b_header_only.csv", [])
-    write_export(folder / "c_good.csv", _rows(3))
+    write_export(folder / "c_good.csv", applicants(3, "R"))
     ingested = ingest_landing("portal_dossiers")
     audit = conn.execute(
         "select load_id, file_name, status, rows_read from raw.load_audit order by file_name"
@@ -124,7 +112,7 @@ def test_empty_and_header_only_files_are_audited_as_empty_and_do_not_stop_the_ni
 
 
 def test_a_row_with_an_impossible_year_is_a_reject_naming_its_row_and_the_batch_is_published(conn, tmp_path):
-    rows = _rows(40)
+    rows = applicants(40, "R")
     rows[6]["received_at"] = "05/01/2205 08:15:00"
     rows[9]["updated_at"] = "08/01/2014 10:05:00"
     scan = LeakScan(conn)
@@ -139,7 +127,7 @@ def test_a_row_with_an_impossible_year_is_a_reject_naming_its_row_and_the_batch_
 
 
 def test_a_dossier_in_two_rows_is_a_reject_naming_the_other_row(conn, tmp_path, caplog):
-    rows = _rows(40)
+    rows = applicants(40, "R")
     repeated = [*rows, dict(rows[2])]  # row 41 repeats row 3 exactly
     repeated.append({**rows[4], "status": "Đang xử lý"})  # row 42 says otherwise of row 5's dossier
     scan = LeakScan(conn)
@@ -161,7 +149,7 @@ def test_a_dossier_in_two_rows_is_a_reject_naming_the_other_row(conn, tmp_path, 
         ),
     ]
     codes = [r[0] for r in conn.execute("select dossier_code from raw.portal_dossier order by source_row")]
-    assert len(codes) == len(set(codes)) == 39 and "R0002" in codes and "R0004" not in codes
+    assert len(codes) == len(set(codes)) == 39 and "R-00002" in codes and "R-00004" not in codes
     audit = conn.execute("select rows_read, rows_loaded, rows_rejected from raw.load_audit").fetchone()
     assert audit == (42, 39, 3)
     assert "row 41: repeats row 3" in caplog.text
@@ -169,7 +157,7 @@ def test_a_dossier_in_two_rows_is_a_reject_naming_the_other_row(conn, tmp_path, 
 
 
 def test_a_malformed_row_leaves_no_applicant_value_in_the_server_log_or_the_messages(conn, tmp_path, caplog):
-    rows = _rows(5)
+    rows = applicants(5, "R")
     path = write_export(tmp_path / "shifted.csv", rows)
     text = path.read_bytes().decode("utf-8-sig").split("\r\n")
     # row 3 slipped: its applicant's fields came first (the parser quotes the row's start in its errors)

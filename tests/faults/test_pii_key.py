@@ -7,8 +7,8 @@ import logging
 from datetime import timedelta
 
 import pytest
-from conftest import dossier, write_export
-from leaks import LeakScan, personal_values
+from conftest import write_export
+from leaks import LeakScan, applicants, personal_values
 
 from cds_warehouse import cli
 from cds_warehouse.extract import PortalConfig, RetryPolicy, ingest_api
@@ -33,20 +33,6 @@ def keys(conn, monkeypatch):
     conn.execute("truncate raw.pii_key_rotation, raw.portal_dossier, raw.load_reject, raw.load_audit cascade")
 
 
-def applicants(prefix: str, n: int = 3) -> list[dict[str, str]]:
-    return [
-        dossier(
-            dossier_code=f"{prefix}-{i}",
-            applicant_name=f"Lê Thị Khoá {prefix} {i}",
-            applicant_id_hash=f"0011900{i:05d}",
-            applicant_phone_hash=f"09887{i:05d}",
-            applicant_address=f"Thôn Khoá {i}, {prefix}",
-            summary=f"Đề nghị của Lê Thị Khoá {prefix} {i}",
-        )
-        for i in range(n)
-    ]
-
-
 def counts(conn) -> tuple[int, int]:
     return (
         conn.execute("select count(*) from raw.portal_dossier").fetchone()[0],
@@ -60,7 +46,7 @@ def test_a_second_key_is_refused_then_accepted_after_a_declared_rotation(
     monkeypatch.setenv("CDS_LANDING_DIR", str(tmp_path))
     landing = tmp_path / "portal_dossiers"
     landing.mkdir()
-    before, after = applicants("BEFORE"), applicants("AFTER")
+    before, after = applicants(3, "BEFORE"), applicants(3, "AFTER")
     write_export(landing / "before.csv", before)
     scan = LeakScan(conn)
     caplog.set_level(logging.INFO)
@@ -95,7 +81,7 @@ def test_a_second_key_is_refused_then_accepted_after_a_declared_rotation(
 
     # the old key is now the odd one out
     monkeypatch.setenv("CDS_PII_KEY", FIRST_KEY)
-    write_export(landing / "late.csv", applicants("LATE"))
+    write_export(landing / "late.csv", applicants(3, "LATE"))
     with pytest.raises(PiiKeyChanged):
         ingest_landing("portal_dossiers")
     assert counts(conn) == (6, 2)
@@ -104,7 +90,7 @@ def test_a_second_key_is_refused_then_accepted_after_a_declared_rotation(
 
 
 def test_an_api_pull_with_another_key_stops_before_its_first_row(conn, keys, tmp_path, monkeypatch, caplog):
-    first = write_export(tmp_path / "first.csv", applicants("FILE"))
+    first = write_export(tmp_path / "first.csv", applicants(3, "FILE"))
     load_file(first)
     dataset = PortalDataset.generate(rows=40, seed=7)
     served = dataset.rows()
@@ -128,4 +114,4 @@ def test_an_api_pull_with_another_key_stops_before_its_first_row(conn, keys, tmp
         "select pii_key_fingerprint from raw.load_audit where load_id = %s", (pulled.load_id,)
     ).fetchone()
     assert api_print == fingerprint(SECOND_KEY.encode())
-    scan.assert_clean(conn, values | personal_values(applicants("FILE")), caplog.text)
+    scan.assert_clean(conn, values | personal_values(applicants(3, "FILE")), caplog.text)
