@@ -253,7 +253,8 @@ def test_a_row_with_a_key_the_contract_does_not_allow_fails_at_once(server, monk
 
     monkeypatch.setattr(_Index, "rows", bad_first_row)
     sleeps = Sleeps()
-    with pytest.raises(PortalApiError, match=r"not retryable.*breaks the contract.*'2024-01-02T15:33:02Z'") as err:
+    # the value by its shape only (a row out of line could hold a name there)
+    with pytest.raises(PortalApiError, match=r"not retryable.*breaks the contract.*'9999-99-99x99:99:99x'") as err:
         pull(server, sleep=sleeps)
     assert err.value.attempts == 1 and not sleeps
 
