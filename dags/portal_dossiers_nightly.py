@@ -15,13 +15,21 @@ models downstream of the portal's raw tables (astronomer-cosmos, one task per mo
 from the Airflow connection), `validate_marts` checks what BI tools read. A file that cannot be loaded does
 not stop the night: the others reach the marts, and the last task (`files_loaded`) fails the run naming it.
 
+**Portal API** (docs/sources/portal_api.md). The watermark belongs to the configured portal (its base URL).
+Each pull re-reads `CDS_PORTAL_OVERLAP_MINUTES` (default 1440) before it, landing only versions not held yet,
+and fails, committing nothing, when the portal's clock is more than `CDS_PORTAL_CLOCK_TOLERANCE_MINUTES`
+(default 10) from the warehouse's. `reconcile_api` then compares the versions received per day of the
+last `CDS_PORTAL_RECONCILE_DAYS` (default 7) with the portal's counts and fails, naming each day and both
+counts, when they differ; it runs beside the marts and does not hold them back.
+
 **Connections and environment.** `cds_warehouse` (postgres): the warehouse, for every task. `cds_portal`
 (http, optional): the portal API. `cds_alerts` (smtp) with `CDS_ALERT_EMAILS`: failure and deadline mails.
 `CDS_LANDING_DIR`, `CDS_PII_KEY`: landing folders and the personal-data key.
 
 **Retries and timeouts.** Every task but `files_loaded` is idempotent (a file is recognised by its content,
 the API resumes from its watermark, a gate only acts on batches still awaiting it, dbt rebuilds) and is
-retried twice with exponential backoff from one minute. `files_loaded` reports a fact and is not retried.
+retried twice with exponential backoff from one minute. `files_loaded` and `reconcile_api` report a fact
+and are not retried.
 Each task has a timeout: one hour, three for ingestion.
 
 **Alerts.** A task that fails after its retries mails `CDS_ALERT_EMAILS` through `cds_alerts` (Airflow's
@@ -88,6 +96,12 @@ def portal_dossiers_nightly():
 
         return ingest_portal_api()
 
+    @task(retries=0)  # a difference of counts is a fact; the client retries the portal's hiccups itself
+    def reconcile_api() -> None:
+        from cds_warehouse.extract.reconcile import reconcile_configured_portal
+
+        reconcile_configured_portal()
+
     @task
     def validate_raw(load_ids: list[int], api_load_ids: list[int], evaluated_on: str) -> None:
         from cds_warehouse.quality import gate_batches
@@ -141,6 +155,7 @@ def portal_dossiers_nightly():
     files = ingest()
     api = ingest_api()
     chain(evaluated_on, [files, api])
+    api >> reconcile_api()
     chain(
         validate_raw(files["load_ids"], api, evaluated_on),
         portal_inputs(),
