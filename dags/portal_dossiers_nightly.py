@@ -28,8 +28,7 @@ counts, when they differ; it runs beside the marts and does not hold them back.
 
 **Retries and timeouts.** Every task but `files_loaded` is idempotent (a file is recognised by its content,
 the API resumes from its watermark, a gate only acts on batches still awaiting it, dbt rebuilds) and is
-retried twice with exponential backoff from one minute. `files_loaded` and `reconcile_api` report a fact
-and are not retried.
+retried twice with exponential backoff from one minute. `files_loaded` reports a fact and is not retried.
 Each task has a timeout: one hour, three for ingestion.
 
 **Alerts.** A task that fails after its retries mails `CDS_ALERT_EMAILS` through `cds_alerts` (Airflow's
@@ -96,7 +95,7 @@ def portal_dossiers_nightly():
 
         return ingest_portal_api()
 
-    @task(retries=0)  # a difference of counts is a fact; the client retries the portal's hiccups itself
+    @task
     def reconcile_api() -> None:
         from cds_warehouse.extract.reconcile import reconcile_configured_portal
 

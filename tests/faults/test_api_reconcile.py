@@ -84,4 +84,3 @@ def test_the_nightly_dag_reconciles_after_the_pull_beside_the_marts():
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("portal_dossiers_nightly")
     task = dag.get_task("reconcile_api")
     assert "ingest_api" in task.upstream_task_ids and task.downstream_task_ids == set()
-    assert task.retries == 0
