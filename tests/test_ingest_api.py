@@ -171,6 +171,7 @@ def test_rows_breaking_the_contract_are_rejected_with_their_ordinal(conn, datase
     ]
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_a_page_the_server_repeats_is_not_stored_twice_even_by_a_client_that_trusts_it(conn, dataset, monkeypatch):
     """The warehouse's own defence: the batch's version ledger, whatever the client let through."""
 
@@ -216,6 +217,7 @@ def test_rows_without_their_null_fields_and_zoned_timestamps_land_as_plain_ones(
     assert _landed_rows(conn, varied.load_id) == _landed_rows(conn, plain.load_id)
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_a_version_committed_late_behind_the_cursor_is_kept_and_a_repeat_is_not(conn, dataset, monkeypatch):
     late, repeat = dataset.rows()[150], dataset.rows()[10]  # pages 2 and 1 of the pull
     served = PortalDataset(pa.concat_tables([dataset.table.slice(0, 150), dataset.table.slice(151)]))
@@ -240,6 +242,7 @@ def test_a_version_committed_late_behind_the_cursor_is_kept_and_a_repeat_is_not(
     assert rejects == [("province_code", "required value is missing")]  # taken, and rejected, once
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_giving_up_marks_the_batch_failed_and_the_next_run_resumes_it(conn, dataset):
     faults = FaultPlan(pages={4: ("error", 99)})
     with PortalServer(dataset, token=TOKEN, faults=faults) as server:
@@ -281,6 +284,7 @@ def _kill_after(proc: subprocess.Popen, server: PortalServer, pages: int) -> Non
     proc.wait()
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_kill_9_at_any_point_then_rerun_loses_nothing_and_duplicates_nothing(conn, dataset):
     # a slow server, so that the pull is still going when it is killed
     with PortalServer(dataset, token=TOKEN, faults=FaultPlan(latency=0.03)) as server:
@@ -309,6 +313,7 @@ def test_kill_9_at_any_point_then_rerun_loses_nothing_and_duplicates_nothing(con
     assert conn.execute("select count(*) from raw.portal_api_version").fetchone()[0] == 0
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_a_second_pull_of_the_same_portal_at_the_same_time_is_refused(conn, server):
     ingest(server)  # creates the watermark and learns the portal id
     lock = f"cds_warehouse.portal_api:portal_api:{server.url}"
