@@ -150,3 +150,38 @@ def test_watermarks_keyed_by_the_reported_id_move_under_their_portal_without_a_r
         second = pull(server)
     assert second.rows_loaded == 6 and second.window_from == first.window_to  # no overlap before the ledger
     assert_exactly_once(conn, server)
+
+
+def test_a_rejected_version_re_read_through_the_overlap_is_not_rejected_again(conn, dataset):
+    with PortalServer(dataset, token=TOKEN) as server:
+        pull(server)
+        changed = server.dataset.with_changes(server.now, new=3, seed=12)
+        table = changed.table
+        channel = table.column("channel").to_pylist()
+        channel[-1] = 9  # the last new dossier breaks the contract
+        server.serve(PortalDataset(table.set_column(table.schema.get_field_index("channel"), "channel", [channel])))
+        second = pull(server)
+        server.add_changes(new=2, seed=13)
+        third = pull(server)  # re-reads the second night's three through the overlap
+    assert (second.rows_loaded, second.rows_rejected) == (2, 1)
+    assert (third.rows_loaded, third.rows_rejected, third.rows_duplicate) == (2, 0, 3)
+    assert conn.execute("select count(*) from raw.load_reject").fetchone()[0] == 1
+
+
+def test_the_documented_re_pull_of_a_window_lands_it_again_in_a_new_batch_once(conn, dataset):
+    with PortalServer(dataset, token=TOKEN) as server:
+        pull(server)
+        frm = server.now
+        server.add_changes(new=6, seed=14)
+        second = pull(server)
+        conn.execute("update raw.load_audit set status = 'quarantined' where load_id = %s", (second.load_id,))
+        # the procedure of docs/sources/portal_api.md, 'Re-pulling a window'
+        conn.execute(
+            "update raw.portal_api_watermark set committed_to = %s, ledger_from = %s where portal = %s",
+            (frm, frm, server.url),
+        )
+        conn.execute("delete from raw.portal_api_version where portal = %s and updated_at >= %s", (server.url, frm))
+        again = pull(server)
+    assert again.load_id == second.load_id + 1 and again.window_from == frm and again.rows_loaded == 6
+    held = conn.execute("select count(*) from raw.portal_dossier where load_id = %s", (again.load_id,)).fetchone()[0]
+    assert held == 6
