@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import psycopg
+from psycopg.rows import dict_row
 
 from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.extract.contract import MAX_LIMIT, format_ts
@@ -197,33 +198,37 @@ class _Pull:
                 )
 
     def _pull(self, server_time: datetime, lag: timedelta) -> ApiLoadResult:
-        state = self.conn.execute(
-            "select w.committed_to, w.load_id, w.window_from, w.window_to, w.cursor_updated_at, w.cursor_code,"
-            " w.pages, w.rows_pulled, a.status, w.reported_id, w.ledger_from from raw.portal_api_watermark w"
-            " left join raw.load_audit a on a.load_id = w.load_id where w.source = %s and w.portal = %s",
-            (self.source, self.portal),
-        ).fetchone()
-        open_batch = bool(state) and state[8] in ("running", "failed")
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            state = (
+                cur.execute(
+                    "select w.*, a.status from raw.portal_api_watermark w left join raw.load_audit a"
+                    " on a.load_id = w.load_id where w.source = %s and w.portal = %s",
+                    (self.source, self.portal),
+                ).fetchone()
+                or {}
+            )
+        open_batch = state.get("status") in ("running", "failed")
         self._check_clock(
             server_time,
-            {"committed_to": state and state[0], "window_to": state[3] if open_batch else None},
+            {"committed_to": state.get("committed_to"), "window_to": state["window_to"] if open_batch else None},
         )
-        if state and state[9] and state[9] != self.reported_id:
+        if state.get("reported_id") not in (None, self.reported_id):
             log.warning(
                 "%s: the server now reports portal_id %r (was %r); the watermark is the configured portal's",
-                self.portal, self.reported_id, state[9],
+                self.portal, self.reported_id, state["reported_id"],
             )  # fmt: skip
         present = server_time - lag
         number = 1
         if open_batch:
-            _, self.load_id, start, old_end, cursor_at, cursor_code, pages, self.rows_pulled, *_ = state
-            end = max(old_end, present)
-            self.cursor = Key(cursor_at, cursor_code) if cursor_at else None
-            number, self.resumed = pages + 1, True
+            self.load_id, self.rows_pulled, start = state["load_id"], state["rows_pulled"], state["window_from"]
+            end = max(state["window_to"], present)
+            if state["cursor_updated_at"]:
+                self.cursor = Key(state["cursor_updated_at"], state["cursor_code"])
+            number, self.resumed = state["pages"] + 1, True
             self._resume(start, end)
             log.info(
                 "%s: resuming load %s from %s (%s pages, %s rows already in); window now [%s, %s)",
-                self.portal, self.load_id, self.cursor or "the start", pages, self.rows_pulled,
+                self.portal, self.load_id, self.cursor or "the start", state["pages"], self.rows_pulled,
                 _ts(start), _ts(end),
             )  # fmt: skip
         else:
@@ -268,13 +273,13 @@ class _Pull:
             raise
         return self._result(start, end, "loaded")
 
-    def _window_start(self, state) -> datetime | None:
+    def _window_start(self, state: dict) -> datetime | None:
         """Where the last finished window ended, minus the overlap: what the portal committed late within
         the overlap is met again. Never before the ledger's start: what lies before it would land twice."""
-        if not state or state[0] is None:
+        if state.get("committed_to") is None:
             return None
-        start = state[0] - self.rules.overlap
-        return max(start, state[10]) if state[10] is not None else start
+        start = state["committed_to"] - self.rules.overlap
+        return start if state["ledger_from"] is None else max(start, state["ledger_from"])
 
     # --- the batch --------------------------------------------------------------------------------
 
