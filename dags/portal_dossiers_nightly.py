@@ -18,7 +18,7 @@ not stop the night: the others reach the marts, and the last task (`files_loaded
 **Portal API** (docs/sources/portal_api.md). The watermark belongs to the configured portal (its base URL).
 Each pull re-reads `CDS_PORTAL_OVERLAP_MINUTES` (default 1440) before it, landing only versions not held yet,
 and fails, committing nothing, when the portal's clock is more than `CDS_PORTAL_CLOCK_TOLERANCE_MINUTES`
-(default 10) from the warehouse's. `reconcile_api` then compares the versions received per day of the
+(default 10) ahead of the warehouse's. `reconcile_api` then compares the versions received per day of the
 last `CDS_PORTAL_RECONCILE_DAYS` (default 7) with the portal's counts and fails, naming each day and both
 counts, when they differ; it runs beside the marts and does not hold them back.
 

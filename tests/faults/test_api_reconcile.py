@@ -11,6 +11,7 @@ from api_helpers import TOKEN, applicants, assert_exactly_once, pull
 from conftest import ROOT
 from leaks import LeakScan
 
+from cds_warehouse.extract.contract import parse_ts
 from cds_warehouse.extract.portal_api import PortalConfig
 from cds_warehouse.extract.reconcile import CountsMismatch, reconcile_api
 from cds_warehouse.portal_server import PortalDataset, PortalServer
@@ -84,3 +85,19 @@ def test_the_nightly_dag_reconciles_after_the_pull_beside_the_marts():
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("portal_dossiers_nightly")
     task = dag.get_task("reconcile_api")
     assert "ingest_api" in task.upstream_task_ids and task.downstream_task_ids == set()
+
+
+def test_a_portal_that_starts_empty_with_its_clock_in_the_past_is_pulled_whole_and_reconciled(conn, dataset):
+    """As tests/test_scheduler.py runs its nights: the portal first empty, its clock the day before its
+    first version; the versions arrive; a cleared night re-runs."""
+    first_at = min(key[2] for key in dataset.version_keys())
+    empty = PortalDataset(dataset.table.slice(0, 0))
+    with PortalServer(empty, token=TOKEN, now=parse_ts(first_at) - timedelta(days=1)) as server:
+        assert pull(server).status == "no_changes"
+        server.serve(dataset)
+        loaded = pull(server)
+        assert loaded.rows_loaded == len(dataset)
+        assert not reconcile(server).mismatches
+        again = pull(server)
+        assert again.status == "no_changes" and again.load_id is None
+    assert_exactly_once(conn, server)

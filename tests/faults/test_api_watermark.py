@@ -33,7 +33,12 @@ def test_a_portal_clock_a_year_ahead_fails_the_run_and_the_next_night_pulls_the_
         with pytest.raises(PortalClockError) as wrong:
             pull(server)
         message = str(wrong.value)
-        assert "portal time" in message and "warehouse time" in message and "tolerance 0:10:00" in message
+        assert (
+            "portal time" in message
+            and "warehouse time" in message
+            and "tolerance 0:10:00" in message
+            and "ahead" in message
+        )
         assert [m["committed_to"] for m in watermarks(conn)] == [first.window_to]  # nothing committed past it
 
         server.now = right  # the portal's clock is fixed; the night brings 50 new dossiers
@@ -185,3 +190,15 @@ def test_the_documented_re_pull_of_a_window_lands_it_again_in_a_new_batch_once(c
     assert again.load_id == second.load_id + 1 and again.window_from == frm and again.rows_loaded == 6
     held = conn.execute("select count(*) from raw.portal_dossier where load_id = %s", (again.load_id,)).fetchone()[0]
     assert held == 6
+
+
+def test_a_portal_clock_behind_is_logged_and_loses_nothing(conn, dataset, caplog):
+    with PortalServer(dataset, token=TOKEN) as server:
+        first = pull(server)
+        server.now -= timedelta(hours=7)  # e.g. a portal writing UTC
+        server.add_changes(new=4, seed=15)  # stamped by its clock: before the watermark, inside the overlap
+        with caplog.at_level("WARNING"):
+            second = pull(server)
+    assert "the portal's clock is behind: portal time" in caplog.text
+    assert second.rows_loaded == 4 and second.window_to < first.window_to
+    assert_exactly_once(conn, server)

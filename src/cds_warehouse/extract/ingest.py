@@ -177,14 +177,17 @@ class _Pull:
                 self.conn.execute("select pg_advisory_unlock(hashtext(%s))", (lock,))
 
     def _check_clock(self, server_time: datetime, stored: dict[str, datetime | None]) -> None:
-        """The portal's clock, and what the watermark holds, within the tolerance of the warehouse's clock:
-        a portal clock a year ahead would otherwise carry the watermark a year ahead, and nothing would be
-        pulled until then."""
+        """The portal's clock, and what the watermark holds, no further ahead of the warehouse's clock than
+        the tolerance: a portal clock a year ahead would otherwise carry the watermark a year ahead, and
+        nothing would be pulled until then. A clock behind loses nothing (the window follows the portal's
+        own stamps, only later) and is only logged: it may mean timestamps in another zone."""
         now, tolerance = warehouse_now(self.conn), self.rules.clock_tolerance
         where = f"warehouse time {_ts(now)} ({PROVINCE_TZ}), tolerance {tolerance}"
-        if abs(server_time - now) > tolerance:
+        if server_time < now - tolerance:
+            log.warning("%s: the portal's clock is behind: portal time %s, %s", self.portal, _ts(server_time), where)
+        if server_time > now + tolerance:
             raise PortalClockError(
-                f"portal {self.portal}: its clock is out of step with the warehouse's: portal time"
+                f"portal {self.portal}: its clock is ahead of the warehouse's: portal time"
                 f" {_ts(server_time)}, {where}; nothing was pulled and the watermark stays where it is"
                 f" ({_ts(stored['committed_to'])}). Fix the portal's clock (or the tolerance,"
                 " CDS_PORTAL_CLOCK_TOLERANCE_MINUTES) and run again."
