@@ -4,10 +4,11 @@ on the portal later than the overlap reaches back) is found, named by its day wi
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import timedelta
 
 import pytest
-from api_helpers import TOKEN, applicants, assert_exactly_once, pull
+from api_helpers import TOKEN, applicants, assert_exactly_once, pull, raw_keys, served_keys
 from conftest import ROOT
 from leaks import LeakScan
 
@@ -39,7 +40,9 @@ def test_counts_that_agree_pass_and_a_version_lost_behind_the_overlap_is_named_w
 
         # committed on the portal two days before the watermark: beyond the 24-hour overlap, never pulled
         lost_at = second.window_to - timedelta(days=2)
+        before = set(server.dataset.version_keys())
         server.serve(server.dataset.with_changes(lost_at, new=1, seed=7))
+        (lost,) = set(server.dataset.version_keys()) - before
         server.add_changes(new=2, seed=8)
         third = pull(server)
         assert third.rows_loaded == 2
@@ -51,25 +54,31 @@ def test_counts_that_agree_pass_and_a_version_lost_behind_the_overlap_is_named_w
     ).fetchone()[0]
     assert f"{day}: portal {held + 1}, warehouse {held}" in str(mismatch.value)
     assert "differ on 1 day(s)" in str(mismatch.value)
+    assert raw_keys(conn) == served_keys(server) - Counter([lost])  # that one only, which the mismatch names
     scan.assert_clean(conn, applicants(server), str(mismatch.value))
 
 
 def test_a_day_the_warehouse_holds_more_of_is_named_too(conn, dataset):
     with PortalServer(dataset, token=TOKEN) as server:
+        scan = LeakScan(conn)
         pull(server)
         server.add_changes(new=5, seed=3)
         pull(server)
         # the portal loses a version it had served (a restore from an older backup)
-        shrunk = PortalDataset(server.dataset.table.slice(0, len(server.dataset) - 1))
+        served = server.dataset
+        shrunk = PortalDataset(served.table.slice(0, len(served) - 1))
         server.serve(shrunk)
         with pytest.raises(CountsMismatch, match="differ on 1 day") as mismatch:
             reconcile(server)
     portal, warehouse = map(int, re.search(r"portal (\d+), warehouse (\d+)$", str(mismatch.value)).groups())
     assert warehouse == portal + 1
+    assert_exactly_once(conn, served)
+    scan.assert_clean(conn, applicants(server), str(mismatch.value))
 
 
 def test_the_reconciliation_ends_at_the_watermark_so_versions_not_pulled_yet_are_not_a_mismatch(conn, dataset):
     with PortalServer(dataset, token=TOKEN) as server:
+        scan = LeakScan(conn)
         pull(server)
         server.add_changes(new=5, seed=3)
         pull(server)
@@ -77,6 +86,7 @@ def test_the_reconciliation_ends_at_the_watermark_so_versions_not_pulled_yet_are
         result = reconcile(server, days=3)
     assert not result.mismatches and sum(d.warehouse for d in result.days) == 5
     assert_exactly_once(conn, PortalDataset(server.dataset.table.slice(0, len(server.dataset) - 9)))  # all but the 9
+    scan.assert_clean(conn, applicants(server))
 
 
 def test_the_nightly_dag_reconciles_after_the_pull_beside_the_marts():
@@ -93,6 +103,7 @@ def test_a_portal_that_starts_empty_with_its_clock_in_the_past_is_pulled_whole_a
     first_at = min(key[2] for key in dataset.version_keys())
     empty = PortalDataset(dataset.table.slice(0, 0))
     with PortalServer(empty, token=TOKEN, now=parse_ts(first_at) - timedelta(days=1)) as server:
+        scan = LeakScan(conn)
         assert pull(server).status == "no_changes"
         server.serve(dataset)
         loaded = pull(server)
@@ -101,3 +112,4 @@ def test_a_portal_that_starts_empty_with_its_clock_in_the_past_is_pulled_whole_a
         again = pull(server)
         assert again.status == "no_changes" and again.load_id is None
     assert_exactly_once(conn, server)
+    scan.assert_clean(conn, applicants(server))

@@ -51,14 +51,16 @@ def test_a_portal_clock_a_year_ahead_fails_the_run_and_the_next_night_pulls_the_
 
 def test_a_watermark_left_in_the_future_by_an_earlier_clock_stops_the_run_with_how_to_repair(conn, dataset):
     with PortalServer(dataset, token=TOKEN) as server:
+        scan = LeakScan(conn)
         pull(server)
         conn.execute("update raw.portal_api_watermark set committed_to = committed_to + interval '1 year'")
         server.add_changes(new=3, seed=6)
-        with pytest.raises(PortalClockError, match=r"committed_to .* lies in the future.*Re-pulling a window"):
+        with pytest.raises(PortalClockError, match=r"committed_to .* lies in the future.*Re-pulling a window") as e:
             pull(server)
         conn.execute("update raw.portal_api_watermark set committed_to = committed_to - interval '1 year'")
         assert pull(server).rows_loaded == 3
         assert_exactly_once(conn, server)
+        scan.assert_clean(conn, applicants(server), str(e.value))
 
 
 def test_a_version_committed_later_than_the_lag_is_pulled_by_the_overlap_and_re_reads_land_nothing_twice(conn, dataset):
@@ -98,6 +100,7 @@ def test_two_portals_reporting_the_same_id_are_both_pulled(conn, dataset):
 
 def test_a_portal_that_changes_its_reported_id_continues_from_its_watermark(conn, dataset, caplog):
     with PortalServer(dataset, token=TOKEN, portal_id="bn-motcua-01") as server:
+        scan = LeakScan(conn)
         first = pull(server)
         server.portal_id = "bn-dvc-2026"
         added = server.add_changes(finish=3, new=7, seed=4)
@@ -108,6 +111,7 @@ def test_a_portal_that_changes_its_reported_id_continues_from_its_watermark(conn
     (mark,) = watermarks(conn)
     assert mark["reported_id"] == "bn-dvc-2026" and mark["committed_to"] == second.window_to
     assert_exactly_once(conn, server)
+    scan.assert_clean(conn, applicants(server), caplog.text)
 
 
 LEGACY_DDL = """
@@ -131,6 +135,7 @@ def _reapply(conn) -> None:
 
 def test_watermarks_keyed_by_the_reported_id_move_under_their_portal_without_a_restart(conn, dataset):
     with PortalServer(dataset, token=TOKEN, portal_id="bn-motcua-01") as server:
+        scan = LeakScan(conn)
         first = pull(server)  # then written as the code before the change wrote it
         mark = watermarks(conn)[0]
         conn.execute("drop table raw.portal_api_version, raw.portal_api_watermark")
@@ -155,10 +160,12 @@ def test_watermarks_keyed_by_the_reported_id_move_under_their_portal_without_a_r
         second = pull(server)
     assert second.rows_loaded == 6 and second.window_from == first.window_to  # no overlap before the ledger
     assert_exactly_once(conn, server)
+    scan.assert_clean(conn, applicants(server))
 
 
 def test_a_rejected_version_re_read_through_the_overlap_is_not_rejected_again(conn, dataset):
     with PortalServer(dataset, token=TOKEN) as server:
+        scan = LeakScan(conn)
         pull(server)
         changed = server.dataset.with_changes(server.now, new=3, seed=12)
         table = changed.table
@@ -170,11 +177,13 @@ def test_a_rejected_version_re_read_through_the_overlap_is_not_rejected_again(co
         third = pull(server)  # re-reads the second night's three through the overlap
     assert (second.rows_loaded, second.rows_rejected) == (2, 1)
     assert (third.rows_loaded, third.rows_rejected, third.rows_duplicate) == (2, 0, 3)
-    assert conn.execute("select count(*) from raw.load_reject").fetchone()[0] == 1
+    assert_exactly_once(conn, server, rejected=1)  # and its reject once
+    scan.assert_clean(conn, applicants(server))
 
 
 def test_the_documented_re_pull_of_a_window_lands_it_again_in_a_new_batch_once(conn, dataset):
     with PortalServer(dataset, token=TOKEN) as server:
+        scan = LeakScan(conn)
         pull(server)
         frm = server.now
         server.add_changes(new=6, seed=14)
@@ -188,12 +197,13 @@ def test_the_documented_re_pull_of_a_window_lands_it_again_in_a_new_batch_once(c
         conn.execute("delete from raw.portal_api_version where portal = %s and updated_at >= %s", (server.url, frm))
         again = pull(server)
     assert again.load_id == second.load_id + 1 and again.window_from == frm and again.rows_loaded == 6
-    held = conn.execute("select count(*) from raw.portal_dossier where load_id = %s", (again.load_id,)).fetchone()[0]
-    assert held == 6
+    assert_exactly_once(conn, server, ignored_loads=(second.load_id,))  # the quarantined batch aside
+    scan.assert_clean(conn, applicants(server))
 
 
 def test_a_portal_clock_behind_is_logged_and_loses_nothing(conn, dataset, caplog):
     with PortalServer(dataset, token=TOKEN) as server:
+        scan = LeakScan(conn)
         first = pull(server)
         server.now -= timedelta(hours=7)  # e.g. a portal writing UTC
         server.add_changes(new=4, seed=15)  # stamped by its clock: before the watermark, inside the overlap
@@ -202,3 +212,4 @@ def test_a_portal_clock_behind_is_logged_and_loses_nothing(conn, dataset, caplog
     assert "the portal's clock is behind: portal time" in caplog.text
     assert second.rows_loaded == 4 and second.window_to < first.window_to
     assert_exactly_once(conn, server)
+    scan.assert_clean(conn, applicants(server), caplog.text)
