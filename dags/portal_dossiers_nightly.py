@@ -28,6 +28,13 @@ another run is loading is left to it ("being loaded by another run"). A `CDS_PII
 warehouse's stops `ingest` before any file, which stays in the folder (`cds pii-key rotate` declares a
 deliberate change). See docs/sources/portal_dossiers.md.
 
+**Portal API** (docs/sources/portal_api.md). The watermark belongs to the configured portal (its base URL).
+Each pull re-reads `CDS_PORTAL_OVERLAP_MINUTES` (default 1440) before it, landing only versions not held yet,
+and fails, committing nothing, when the portal's clock is more than `CDS_PORTAL_CLOCK_TOLERANCE_MINUTES`
+(default 10) ahead of the warehouse's. `reconcile_api` then compares the versions received per day of the
+last `CDS_PORTAL_RECONCILE_DAYS` (default 7) with the portal's counts and fails, naming each day and both
+counts, when they differ; it runs beside the marts and does not hold them back.
+
 **Connections and environment.** `cds_warehouse` (postgres): the warehouse, for every task. `cds_portal`
 (http, optional): the portal API. `cds_alerts` (smtp) with `CDS_ALERT_EMAILS`: failure and deadline mails.
 `CDS_LANDING_DIR`, `CDS_PII_KEY`: landing folders and the personal-data key.
@@ -102,6 +109,12 @@ def portal_dossiers_nightly():
         return ingest_portal_api()
 
     @task
+    def reconcile_api() -> None:
+        from cds_warehouse.extract.reconcile import reconcile_configured_portal
+
+        reconcile_configured_portal()
+
+    @task
     def validate_raw(load_ids: list[int], api_load_ids: list[int], evaluated_on: str) -> None:
         from cds_warehouse.orchestration import gate_new_batches
 
@@ -154,6 +167,7 @@ def portal_dossiers_nightly():
     files = ingest()
     api = ingest_api()
     chain(evaluated_on, [files, api])
+    api >> reconcile_api()
     chain(
         validate_raw(files["load_ids"], api, evaluated_on),
         portal_inputs(),

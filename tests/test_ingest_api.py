@@ -18,6 +18,7 @@ from conftest import ROOT
 from cds_warehouse.extract import PortalApiError, RetryPolicy, ingest_api
 from cds_warehouse.extract import portal_api as portal_api_module
 from cds_warehouse.extract.contract import parse_ts
+from cds_warehouse.extract.ingest import DEFAULT_OVERLAP
 from cds_warehouse.extract.portal_api import Key, Page, PortalConfig
 from cds_warehouse.load import keyed_hash
 from cds_warehouse.portal_server import FaultPlan, PortalDataset, PortalServer
@@ -76,7 +77,8 @@ def test_a_pull_lands_every_version_once_typed_and_without_clear_personal_data(c
     file_name = conn.execute("select file_name from raw.load_audit").fetchone()[0]
     assert file_name.startswith(f"{server.url} updated_at [start, ") and TOKEN not in file_name
     mark = watermark(conn)
-    assert mark["portal"] == server.portal_id and mark["load_id"] == result.load_id
+    assert mark["portal"] == server.url and mark["reported_id"] == server.portal_id  # keyed by the configured portal
+    assert mark["load_id"] == result.load_id
     assert mark["committed_to"] == mark["window_to"] == result.window_to == server.now
     assert mark["rows_pulled"] == len(dataset)
     # source_row is the ordinal in the pull, which is key order
@@ -129,7 +131,8 @@ def test_the_next_run_brings_only_the_changes_and_advances_the_watermark(conn, s
     second = ingest(server)
 
     assert added == 23 and second.status == "loaded" and second.load_id == first.load_id + 1
-    assert second.window_from == first.window_to and second.window_to == server.now
+    # the window starts an overlap before the last one's end: what was committed late there is met again
+    assert second.window_from == first.window_to - DEFAULT_OVERLAP and second.window_to == server.now
     assert second.rows_read == second.rows_loaded == 23
     assert raw_keys(conn) == server_keys(server)  # nothing lost, nothing twice, across batches
     assert len(raw_keys(conn, second.load_id)) == 23
@@ -146,8 +149,8 @@ def test_the_next_run_brings_only_the_changes_and_advances_the_watermark(conn, s
     ).fetchone()[0]
     assert latest_open == _open_dossiers(server.dataset)
 
-    third = ingest(server)  # nothing changed: no batch at all
-    assert third.status == "no_changes" and third.load_id is None
+    third = ingest(server)  # nothing changed (the overlap re-reads the 23, known already): no batch at all
+    assert third.status == "no_changes" and third.load_id is None and third.rows_duplicate == 23
     assert len(audit(conn)) == 2 and raw_keys(conn) == server_keys(server)
 
 
@@ -168,6 +171,7 @@ def test_rows_breaking_the_contract_are_rejected_with_their_ordinal(conn, datase
     ]
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_a_page_the_server_repeats_is_not_stored_twice_even_by_a_client_that_trusts_it(conn, dataset, monkeypatch):
     """The warehouse's own defence: the batch's version ledger, whatever the client let through."""
 
@@ -213,6 +217,7 @@ def test_rows_without_their_null_fields_and_zoned_timestamps_land_as_plain_ones(
     assert _landed_rows(conn, varied.load_id) == _landed_rows(conn, plain.load_id)
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_a_version_committed_late_behind_the_cursor_is_kept_and_a_repeat_is_not(conn, dataset, monkeypatch):
     late, repeat = dataset.rows()[150], dataset.rows()[10]  # pages 2 and 1 of the pull
     served = PortalDataset(pa.concat_tables([dataset.table.slice(0, 150), dataset.table.slice(151)]))
@@ -237,6 +242,7 @@ def test_a_version_committed_late_behind_the_cursor_is_kept_and_a_repeat_is_not(
     assert rejects == [("province_code", "required value is missing")]  # taken, and rejected, once
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_giving_up_marks_the_batch_failed_and_the_next_run_resumes_it(conn, dataset):
     faults = FaultPlan(pages={4: ("error", 99)})
     with PortalServer(dataset, token=TOKEN, faults=faults) as server:
@@ -278,6 +284,7 @@ def _kill_after(proc: subprocess.Popen, server: PortalServer, pages: int) -> Non
     proc.wait()
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_kill_9_at_any_point_then_rerun_loses_nothing_and_duplicates_nothing(conn, dataset):
     # a slow server, so that the pull is still going when it is killed
     with PortalServer(dataset, token=TOKEN, faults=FaultPlan(latency=0.03)) as server:
@@ -302,12 +309,14 @@ def test_kill_9_at_any_point_then_rerun_loses_nothing_and_duplicates_nothing(con
     assert result.resumed and result.load_id in load_ids
     assert audit(conn) == [(result.load_id, "portal_api", "loaded", len(dataset), len(dataset), 0)]
     assert raw_keys(conn) == server_keys(server)
-    assert conn.execute("select count(*) from raw.portal_api_version").fetchone()[0] == 0  # emptied when done
+    # pruned when done: every version is older than the overlap and the reconciliation's days
+    assert conn.execute("select count(*) from raw.portal_api_version").fetchone()[0] == 0
 
 
+@pytest.mark.faults  # part of the fault suite (tests/faults/)
 def test_a_second_pull_of_the_same_portal_at_the_same_time_is_refused(conn, server):
     ingest(server)  # creates the watermark and learns the portal id
-    lock = f"cds_warehouse.portal_api:portal_api:{server.portal_id}"
+    lock = f"cds_warehouse.portal_api:portal_api:{server.url}"
     with psycopg.connect(os.environ["WAREHOUSE_DSN"], autocommit=True) as other:
         other.execute("select pg_advisory_lock(hashtext(%s))", (lock,))
         with pytest.raises(RuntimeError, match="another ingestion of portal .* is running"):

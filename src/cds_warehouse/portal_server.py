@@ -45,6 +45,7 @@ import pyarrow.csv as pacsv
 
 from cds_warehouse.extract.contract import (
     API_PREFIX,
+    COUNTS_PATH,
     DOSSIERS_PATH,
     MAX_LIMIT,
     STATUS_PATH,
@@ -70,7 +71,7 @@ VIETNAM = timezone(timedelta(hours=7))  # timestamps are local time without a zo
 
 # Faults: transport faults hit any endpoint, page faults only /dossiers.
 TRANSPORT_FAULTS = ("error", "unavailable", "throttle", "timeout", "disconnect")
-PAGE_FAULTS = ("truncate", "repeat", "skip", "shuffle", "trickle", "sparse", "zoned")
+PAGE_FAULTS = ("truncate", "repeat", "skip", "shuffle", "trickle", "sparse", "zoned", "echo")
 FAULT_KINDS = TRANSPORT_FAULTS + PAGE_FAULTS
 
 
@@ -303,6 +304,7 @@ class FaultPlan:
     cut in half), repeat (the previous page's rows again, as an unstable sort order produces), skip (the
     next page's rows instead of this one's), shuffle (this page's rows out of order), trickle (the page
     sent in small pieces spread over `delay` seconds: no single read waits long, the whole answer does).
+    echo (a 500 whose body echoes the page's first record, personal data included, as some error pages do).
     Two variants the contract allows, for a pull that must still be exact: sparse (fields whose value is
     null left out of each row, as some serialisers do) and zoned (timestamps written with "+07:00").
     latency: seconds added to every /dossiers answer (to slow a pull down, e.g. to kill it midway).
@@ -363,6 +365,14 @@ class _Index:
         self.table = dataset.table
         self.ts = _seconds(self.table.column("updated_at").combine_chunks())
         self.codes = self.table.column("dossier_code").to_pylist()
+
+    def counts_per_day(self, lo: int, hi: int) -> list[dict]:
+        """Versions per day of updated_at among positions [lo, hi)."""
+        days, counts = np.unique(self.ts[lo:hi] // 86400, return_counts=True)
+        return [
+            {"day": (EPOCH + timedelta(days=int(d))).date().isoformat(), "versions": int(c)}
+            for d, c in zip(days, counts, strict=True)
+        ]
 
     def before(self, when: datetime) -> int:
         """Number of versions updated strictly before `when`."""
@@ -484,12 +494,13 @@ class PortalServer:
                 401, {"error": "missing or invalid bearer token"}, {"WWW-Authenticate": 'Bearer realm="portal"'}
             )
         path = parts.path[len(API_PREFIX) :]
-        if path not in (STATUS_PATH, DOSSIERS_PATH):
+        if path not in (STATUS_PATH, DOSSIERS_PATH, COUNTS_PATH):
             return req.send_json(404, {"error": f"no such resource: {parts.path}"})
         index = self._index  # one consistent snapshot for the whole answer
         try:
             query = _query(parts.query)
             window = self._window(index, query) if path == DOSSIERS_PATH else None
+            counted = self._counted(index, query) if path == COUNTS_PATH else None
         except _BadRequest as exc:
             return req.send_json(400, {"error": str(exc)})
         fault = self.faults.draw(window["page"] if window else None)
@@ -505,6 +516,12 @@ class PortalServer:
                 "api_version": "1",
             }
             return req.send_json(200, body)
+        if counted is not None:
+            return req.send_json(200, {"days": index.counts_per_day(*counted), "server_time": format_ts(self.now)})
+        if fault == "echo":  # as an error page that names the record it failed on
+            row = (index.rows(window["first"], min(window["first"] + 1, window["hi"])) or [{}])[0]
+            who = ", ".join(str(row.get(k)) for k in ("applicant_name", "applicant_id", "applicant_phone"))
+            return req.send_json(500, {"error": f"could not serialise the dossier of {who}", "record": row})
         if self.faults.plan.latency:
             self._stopping.wait(self.faults.plan.latency)
         body = self._page(index, window, fault)
@@ -568,6 +585,19 @@ class PortalServer:
             "after": after,
             "page": (first - w_lo) // limit + 1,
         }
+
+    def _counted(self, index: _Index, query: dict[str, str]) -> tuple[int, int]:
+        """Positions [lo, hi) of the versions a /counts request asks about."""
+        unknown = set(query) - {"updated_from", "updated_to"}
+        if unknown:
+            raise _BadRequest(f"unknown parameters: {sorted(unknown)}")
+        try:
+            start = parse_ts(query["updated_from"]) if "updated_from" in query else None
+            end = parse_ts(query["updated_to"]) if "updated_to" in query else None
+        except ValueError as exc:
+            raise _BadRequest(str(exc)) from None
+        lo = index.before(start) if start else 0
+        return lo, max(index.before(end) if end else len(index.codes), lo)
 
     def _page(self, index: _Index, w: dict, fault: str | None) -> dict:
         lo, hi, first, limit = w["lo"], w["hi"], w["first"], w["limit"]

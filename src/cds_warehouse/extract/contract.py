@@ -12,6 +12,7 @@ from datetime import datetime
 API_PREFIX = "/api/v1"
 STATUS_PATH = "/status"
 DOSSIERS_PATH = "/dossiers"
+COUNTS_PATH = "/counts"
 MAX_LIMIT = 1000
 
 # Timestamps: local time of Viet Nam (UTC+7), no zone written (or "+07:00", which says the same), whole seconds.
@@ -31,8 +32,16 @@ def format_ts(value: datetime) -> str:
     return value.strftime(TIMESTAMP_FORMAT)
 
 
+def shape_of(value: object) -> str:
+    """A value as an error message may show it (the rule of reject reasons, load.shown_in_reason): a row
+    out of line can put a name or an ID number where a timestamp or a code belongs."""
+    from cds_warehouse.load import shown_in_reason
+
+    return repr(shown_in_reason(value)) if isinstance(value, str) else f"a JSON {type(value).__name__}"
+
+
 def parse_ts(text: object) -> datetime:
     """A contract timestamp; ValueError for anything else (other layouts, dates that cannot be)."""
     if not isinstance(text, str) or not TIMESTAMP_RE.match(text):
-        raise ValueError(f"{text!r} is not a timestamp YYYY-MM-DDTHH:MM:SS (local time, +07:00 allowed)")
+        raise ValueError(f"{shape_of(text)} is not a timestamp YYYY-MM-DDTHH:MM:SS (local time, +07:00 allowed)")
     return datetime.fromisoformat(text[:19])  # the layout is checked above; this checks the calendar

@@ -6,7 +6,7 @@ trips a read timeout), connection errors (refused, reset, closed without an answ
 ``Retryable`` (a page that is not consistent with its own paging metadata). Not retried: other 4xx (401,
 403, 400, 404) and what ``check`` rejects by raising ``ContractViolation`` (a value the contract does not
 allow): asking again cannot help. The bearer token travels in a header and is never logged or put in an
-error.
+error, and neither is the text of an answer: errors name the status and the body's size and shape only.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class JsonClient:
                 if status == 200:
                     body = json.loads(content)
                     return check(body) if check else body
-                last_error = f"HTTP {status}: {_snippet(content)}"
+                last_error = f"HTTP {status} ({body_shape(content)})"
                 if status not in RETRIED_STATUS:
                     raise PortalApiError(shown, what, attempt, last_error, retryable=False)
                 if status == 429:
@@ -164,9 +164,19 @@ class JsonClient:
             return response.status_code, response.headers, b"".join(parts)
 
 
-def _snippet(content: bytes, limit: int = 200) -> str:
-    text = content.decode("utf-8", errors="replace").strip().replace("\n", " ")
-    return text[:limit] + ("…" if len(text) > limit else "")
+def body_shape(content: bytes) -> str:
+    """What an error answer looked like, never what it said: a portal's error page may echo the record it
+    failed on (names, ID numbers, phones), and this text reaches logs and raw.load_audit.message."""
+    size = f"body of {len(content)} bytes"
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return f"{size}, not JSON"
+    if isinstance(body, dict):
+        return f"{size}, a JSON object with {len(body)} field(s)"
+    if isinstance(body, list):
+        return f"{size}, a JSON array of {len(body)} item(s)"
+    return f"{size}, a JSON {type(body).__name__}"
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -1,11 +1,14 @@
 """Pull a portal's dossier API into the raw schema: one audited batch per run, resumable page by page.
 
 The pull reads the versions updated in a window [from, to): `from` is where the last finished batch
-stopped (``raw.portal_api_watermark.committed_to``), `to` is the server's clock minus a settling lag.
-Each verified page is loaded in its own transaction, together with the watermark's cursor, so at any
-moment the warehouse holds exactly the rows up to the cursor. Rows go through the loader's building blocks
-(``clean_batch``: typing, rejects, personal data hashed or dropped) into ``raw.portal_dossier``, skipping
-any (province_code, dossier_code, updated_at) the batch already holds.
+stopped (``raw.portal_api_watermark.committed_to``) minus an overlap, so that versions the portal committed
+late are still met; `to` is the server's clock minus a settling lag, and the server's clock must agree with
+the warehouse's within a tolerance. The watermark belongs to the configured portal (its base URL), not to
+the id the server reports. Each verified page is loaded in its own transaction, together with the
+watermark's cursor, so at any moment the warehouse holds exactly the rows up to the cursor. Rows go through
+the loader's building blocks (``clean_batch``: typing, rejects, personal data hashed or dropped) into
+``raw.portal_dossier``, skipping any version (updated_at, dossier_code) the portal's ledger of received
+versions already holds: a repeated page or a re-read of the overlap lands nothing twice.
 
 The batch stays 'running' in ``raw.load_audit`` until the window is complete, then becomes 'loaded' and
 waits for the quality gate, which publishes it to dbt. A run that is killed leaves the batch 'running';
@@ -17,12 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from psycopg import sql
+import psycopg
+from psycopg.rows import dict_row
 
 from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.extract.contract import MAX_LIMIT, format_ts
@@ -30,6 +35,7 @@ from cds_warehouse.extract.http import RetryPolicy
 from cds_warehouse.extract.portal_api import Key, Page, PortalApi, PortalConfig, page_to_batch, unknown_fields
 from cds_warehouse.load import analyze_raw, as_copy_csv, clean_batch, copy_rejects, copy_statement
 from cds_warehouse.pii_key import checked_fingerprint
+from cds_warehouse.run_dates import PROVINCE_TZ
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import load_source
 
@@ -37,8 +43,43 @@ log = logging.getLogger(__name__)
 
 SOURCE = "portal_api"  # raw.load_audit.source of API batches; the quality gate picks its checkpoint by it
 CONTRACT = "portal_dossiers"  # same fields, rules and raw table as the file export
-STAGE = "portal_api_page"  # temporary table a page is copied to before the new rows are inserted
 DEFAULT_LAG = timedelta(minutes=2)  # versions younger than this may still be committing on the portal
+DEFAULT_OVERLAP = timedelta(hours=24)  # each pull re-reads this much before the watermark (late commits)
+DEFAULT_CLOCK_TOLERANCE = timedelta(minutes=10)  # how far the portal's clock may be from the warehouse's
+DEFAULT_RECONCILE_DAYS = 7  # days of received versions kept for the reconciliation of per-day counts
+
+
+def _setting(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number, not {value!r}") from None
+
+
+def overlap_setting() -> timedelta:
+    """CDS_PORTAL_OVERLAP_MINUTES, default 1440 (24 hours)."""
+    return timedelta(minutes=_setting("CDS_PORTAL_OVERLAP_MINUTES", DEFAULT_OVERLAP.total_seconds() / 60))
+
+
+def clock_tolerance_setting() -> timedelta:
+    """CDS_PORTAL_CLOCK_TOLERANCE_MINUTES, default 10."""
+    default = DEFAULT_CLOCK_TOLERANCE.total_seconds() / 60
+    return timedelta(minutes=_setting("CDS_PORTAL_CLOCK_TOLERANCE_MINUTES", default))
+
+
+def reconcile_days_setting() -> int:
+    """CDS_PORTAL_RECONCILE_DAYS, default 7."""
+    return int(_setting("CDS_PORTAL_RECONCILE_DAYS", DEFAULT_RECONCILE_DAYS))
+
+
+class PortalClockError(RuntimeError):
+    """The portal's clock (or a watermark it set) is outside the tolerance around the warehouse's clock."""
+
+
+def warehouse_now(conn) -> datetime:
+    """The warehouse's own clock in the portal's local time (whole seconds), which the API's timestamps use."""
+    return conn.execute("select (now() at time zone %s)::timestamp(0)", (str(PROVINCE_TZ),)).fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -53,7 +94,7 @@ class ApiLoadResult:
     rows_read: int
     rows_loaded: int
     rows_rejected: int
-    rows_duplicate: int  # rows the batch already held (a page the server sent twice)
+    rows_duplicate: int  # rows already received: by this batch (a page sent twice) or an earlier one (overlap)
     rows_late: int  # versions behind the cursor the batch did not hold (committed late on the portal): kept
     requests: int
     retries: int
@@ -67,23 +108,44 @@ def ingest_api(
     policy: RetryPolicy | None = None,
     page_size: int = MAX_LIMIT,
     lag: timedelta = DEFAULT_LAG,
+    overlap: timedelta | None = None,
+    clock_tolerance: timedelta | None = None,
+    reconcile_days: int | None = None,
     source: str = SOURCE,
     **client_options,
 ) -> ApiLoadResult:
-    """Pull what changed on the portal since the last finished batch (or finish the interrupted one)."""
+    """Pull what changed on the portal since the last finished batch (or finish the interrupted one).
+
+    overlap, clock_tolerance and reconcile_days default to their settings (CDS_PORTAL_OVERLAP_MINUTES,
+    CDS_PORTAL_CLOCK_TOLERANCE_MINUTES, CDS_PORTAL_RECONCILE_DAYS); reconcile_days only sets how long the
+    keys of received versions are kept for the reconciliation (reconcile.py)."""
     api = PortalApi(config, policy, page_size, **client_options)
+    rules = _Rules(
+        overlap_setting() if overlap is None else overlap,
+        clock_tolerance_setting() if clock_tolerance is None else clock_tolerance,
+        reconcile_days_setting() if reconcile_days is None else reconcile_days,
+    )
     try:
         status = api.status()
         with connect(dsn, autocommit=True) as conn:
             apply_raw_schema(conn)
-            return _Pull(conn, api, status.portal_id, source).run(status.server_time - lag)
+            return _Pull(conn, api, status.portal_id, source, rules).run(status.server_time, lag)
     finally:
         api.close()
 
 
+@dataclass(frozen=True)
+class _Rules:
+    overlap: timedelta
+    clock_tolerance: timedelta
+    reconcile_days: int
+
+
 class _Pull:
-    def __init__(self, conn, api: PortalApi, portal: str, source: str):
-        self.conn, self.api, self.portal, self.source = conn, api, portal, source
+    def __init__(self, conn, api: PortalApi, reported_id: str, source: str, rules: _Rules):
+        self.conn, self.api, self.reported_id, self.source, self.rules = conn, api, reported_id, source, rules
+        # the watermark's key: the portal as configured, not what the server says it is
+        self.portal = api.config.safe_url
         self.spec = load_source(CONTRACT)
         self.key = pii_key()
         self.present = {c.name for c in self.spec.landed_columns}
@@ -93,58 +155,88 @@ class _Pull:
         self.resumed = False
         self.cursor: Key | None = None
         self.rows_pulled = 0
-        self.taken_late: set[tuple] = set()  # keys of the versions behind the cursor this run loaded
+        self.rows_before_batch = 0  # rows of pages that held no new version, read before the batch opened
         self.counts = dict(pages=0, rows_read=0, rows_loaded=0, rows_rejected=0, rows_duplicate=0, rows_late=0)
-        columns = ["load_id", "source_row", *[c.name for c in self.spec.landed_columns]]
-        names = sql.SQL(", ").join(map(sql.Identifier, columns))
-        # The page's keys new to the batch claim their place in the ledger; only their rows go in.
-        self.insert_new = sql.SQL(
-            "with fresh as (insert into raw.portal_api_version (load_id, province_code, dossier_code, updated_at)"
-            " select distinct load_id, province_code, dossier_code, updated_at from {stage}"
-            " on conflict do nothing returning province_code, dossier_code, updated_at)"
-            " insert into {raw} ({cols}) select distinct on (province_code, dossier_code, updated_at) {cols}"
-            " from {stage} join fresh using (province_code, dossier_code, updated_at)"
-            " order by province_code, dossier_code, updated_at, source_row"
-        ).format(raw=sql.SQL(self.spec.raw_table), cols=names, stage=sql.Identifier(STAGE))
+        self.copy_rows = copy_statement(self.spec)
+        # The page's keys new to the portal's ledger claim their place there; only their rows go in.
+        self.claim = (
+            "insert into raw.portal_api_version (source, portal, load_id, updated_at, dossier_code)"
+            " select %s, %s, %s, t.at, t.code from unnest(%s::timestamp[], %s::text[]) as t (at, code)"
+            " on conflict do nothing returning to_char(updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS'), dossier_code"
+        )
 
     # --- the run ----------------------------------------------------------------------------------
 
-    def run(self, present: datetime) -> ApiLoadResult:
+    def run(self, server_time: datetime, lag: timedelta) -> ApiLoadResult:
         lock = f"cds_warehouse.portal_api:{self.source}:{self.portal}"
         if not self.conn.execute("select pg_try_advisory_lock(hashtext(%s))", (lock,)).fetchone()[0]:
             raise RuntimeError(f"another ingestion of portal {self.portal} ({self.source}) is running")
         try:
-            self.conn.execute(
-                sql.SQL("create temp table if not exists {} (like {}) on commit delete rows").format(
-                    sql.Identifier(STAGE), sql.SQL(self.spec.raw_table)
-                )
-            )
-            return self._pull(present.replace(microsecond=0))
+            return self._pull(server_time.replace(microsecond=0), lag)
         finally:
             if not self.conn.closed and not self.conn.broken:
                 self.conn.execute("select pg_advisory_unlock(hashtext(%s))", (lock,))
 
-    def _pull(self, present: datetime) -> ApiLoadResult:
-        state = self.conn.execute(
-            "select w.committed_to, w.load_id, w.window_from, w.window_to, w.cursor_updated_at, w.cursor_code,"
-            " w.pages, w.rows_pulled, a.status from raw.portal_api_watermark w"
-            " left join raw.load_audit a on a.load_id = w.load_id where w.source = %s and w.portal = %s",
-            (self.source, self.portal),
-        ).fetchone()
+    def _check_clock(self, server_time: datetime, stored: dict[str, datetime | None]) -> None:
+        """The portal's clock, and what the watermark holds, no further ahead of the warehouse's clock than
+        the tolerance: a portal clock a year ahead would otherwise carry the watermark a year ahead, and
+        nothing would be pulled until then. A clock behind loses nothing (the window follows the portal's
+        own stamps, only later) and is only logged: it may mean timestamps in another zone."""
+        now, tolerance = warehouse_now(self.conn), self.rules.clock_tolerance
+        where = f"warehouse time {_ts(now)} ({PROVINCE_TZ}), tolerance {tolerance}"
+        if server_time < now - tolerance:
+            log.warning("%s: the portal's clock is behind: portal time %s, %s", self.portal, _ts(server_time), where)
+        if server_time > now + tolerance:
+            raise PortalClockError(
+                f"portal {self.portal}: its clock is ahead of the warehouse's: portal time"
+                f" {_ts(server_time)}, {where}; nothing was pulled and the watermark stays where it is"
+                f" ({_ts(stored['committed_to'])}). Fix the portal's clock (or the tolerance,"
+                " CDS_PORTAL_CLOCK_TOLERANCE_MINUTES) and run again."
+            )
+        for name, value in stored.items():
+            if value is not None and value > now + tolerance:
+                raise PortalClockError(
+                    f"portal {self.portal}: the watermark's {name} {_ts(value)} lies in the future ({where}),"
+                    " set by a portal clock that was ahead; nothing was pulled. Set it back"
+                    " (docs/sources/portal_api.md, 'Re-pulling a window') and run again."
+                )
+
+    def _pull(self, server_time: datetime, lag: timedelta) -> ApiLoadResult:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            state = (
+                cur.execute(
+                    "select w.*, a.status from raw.portal_api_watermark w left join raw.load_audit a"
+                    " on a.load_id = w.load_id where w.source = %s and w.portal = %s",
+                    (self.source, self.portal),
+                ).fetchone()
+                or {}
+            )
+        open_batch = state.get("status") in ("running", "failed")
+        self._check_clock(
+            server_time,
+            {"committed_to": state.get("committed_to"), "window_to": state["window_to"] if open_batch else None},
+        )
+        if state.get("reported_id") not in (None, self.reported_id):
+            log.warning(
+                "%s: the server now reports portal_id %r (was %r); the watermark is the configured portal's",
+                self.portal, self.reported_id, state["reported_id"],
+            )  # fmt: skip
+        present = server_time - lag
         number = 1
-        if state and state[8] in ("running", "failed"):
-            _, self.load_id, start, old_end, cursor_at, cursor_code, pages, self.rows_pulled, _ = state
-            end = max(old_end, present)
-            self.cursor = Key(cursor_at, cursor_code) if cursor_at else None
-            number, self.resumed = pages + 1, True
+        if open_batch:
+            self.load_id, self.rows_pulled, start = state["load_id"], state["rows_pulled"], state["window_from"]
+            end = max(state["window_to"], present)
+            if state["cursor_updated_at"]:
+                self.cursor = Key(state["cursor_updated_at"], state["cursor_code"])
+            number, self.resumed = state["pages"] + 1, True
             self._resume(start, end)
             log.info(
                 "%s: resuming load %s from %s (%s pages, %s rows already in); window now [%s, %s)",
-                self.portal, self.load_id, self.cursor or "the start", pages, self.rows_pulled,
+                self.portal, self.load_id, self.cursor or "the start", state["pages"], self.rows_pulled,
                 _ts(start), _ts(end),
             )  # fmt: skip
         else:
-            start, end = (state[0] if state else None), present
+            start, end = self._window_start(state), present
             if start is not None and end <= start:
                 log.info("%s: nothing to pull, the window [%s, %s) is empty", self.portal, _ts(start), _ts(end))
                 return self._result(start, end, "no_changes")
@@ -153,9 +245,17 @@ class _Pull:
         try:
             for page in self.api.pages(start, end, self.cursor, number):
                 if self.load_id is None:
-                    if not page.items and not page.has_more:
+                    if not self._holds_news(page):
+                        self.rows_before_batch += len(page.items)
+                        self.counts["rows_read"] += len(page.items)
+                        self.counts["rows_duplicate"] += len(page.items)
+                        if page.has_more:
+                            continue
                         self._advance_without_batch(end)
-                        log.info("%s: no versions updated in [%s, %s); no batch", self.portal, _ts(start), _ts(end))
+                        log.info(
+                            "%s: no versions updated in [%s, %s) that the warehouse lacks; no batch",
+                            self.portal, _ts(start), _ts(end),
+                        )  # fmt: skip
                         return self._result(start, end, "no_changes")
                     self._open(start, end)
                     unknown = unknown_fields(page.items, self.spec)
@@ -177,6 +277,14 @@ class _Pull:
             raise
         return self._result(start, end, "loaded")
 
+    def _window_start(self, state: dict) -> datetime | None:
+        """Where the last finished window ended, minus the overlap: what the portal committed late within
+        the overlap is met again. Never before the ledger's start: what lies before it would land twice."""
+        if state.get("committed_to") is None:
+            return None
+        start = state["committed_to"] - self.rules.overlap
+        return start if state["ledger_from"] is None else max(start, state["ledger_from"])
+
     # --- the batch --------------------------------------------------------------------------------
 
     def _identity(self, start: datetime | None, end: datetime) -> tuple[str, str]:
@@ -185,22 +293,24 @@ class _Pull:
         return name, digest
 
     def _open(self, start: datetime | None, end: datetime) -> None:
-        """The batch and the watermark pointing at it, together: no batch is ever orphaned."""
+        """The batch and the watermark pointing at it, together: no batch is ever orphaned. The rows of pages
+        read before it (versions held already) count as read."""
         name, digest = self._identity(start, end)
         with self.conn.transaction():
             key_print = checked_fingerprint(self.conn, self.key)  # another key stops the pull here
             self.load_id = self.conn.execute(
                 "insert into raw.load_audit (source, file_name, file_sha256, rows_read, rows_loaded, rows_rejected,"
-                " pii_key_fingerprint) values (%s, %s, %s, 0, 0, 0, %s) returning load_id",
-                (self.source, name, digest, key_print),
+                " pii_key_fingerprint) values (%s, %s, %s, %s, 0, 0, %s) returning load_id",
+                (self.source, name, digest, self.rows_before_batch, key_print),
             ).fetchone()[0]
             self.conn.execute(
-                "insert into raw.portal_api_watermark (source, portal, base_url, committed_to, load_id,"
-                " window_from, window_to) values (%s, %s, %s, %s, %s, %s, %s)"
+                "insert into raw.portal_api_watermark (source, portal, base_url, reported_id, committed_to, load_id,"
+                " window_from, window_to) values (%s, %s, %s, %s, %s, %s, %s, %s)"
                 " on conflict (source, portal) do update set base_url = excluded.base_url,"
-                " load_id = excluded.load_id, window_from = excluded.window_from, window_to = excluded.window_to,"
+                " reported_id = excluded.reported_id, load_id = excluded.load_id,"
+                " window_from = excluded.window_from, window_to = excluded.window_to,"
                 " cursor_updated_at = null, cursor_code = null, pages = 0, rows_pulled = 0, updated_at = now()",
-                (self.source, self.portal, self.url, start, self.load_id, start, end),
+                (self.source, self.portal, self.url, self.reported_id, start, self.load_id, start, end),
             )
         log.info("%s: load %s opened: %s", self.portal, self.load_id, name)
 
@@ -214,49 +324,52 @@ class _Pull:
                 (name, digest, self.load_id),
             )
             self.conn.execute(
-                "update raw.portal_api_watermark set window_to = %s, base_url = %s, updated_at = now()"
-                " where source = %s and portal = %s",
-                (end, self.url, self.source, self.portal),
+                "update raw.portal_api_watermark set window_to = %s, base_url = %s, reported_id = %s,"
+                " updated_at = now() where source = %s and portal = %s",
+                (end, self.url, self.reported_id, self.source, self.portal),
             )
 
-    def _late(self, page: Page) -> list[dict]:
-        """Of the rows a page sent at or before the cursor, the versions the batch does not hold: committed on
-        the portal after the cursor passed their key. The others were sent before."""
-        behind = page.behind
-        keys = [(item.get("province_code"), item["dossier_code"], item["updated_at"][:19]) for item in behind]
+    def _holds_news(self, page: Page) -> bool:
+        """Whether a page holds a version the ledger lacks (before the batch is opened: a window that only
+        re-reads known versions makes no batch)."""
+        rows = page.items + page.behind
+        if not rows:
+            return False
         held = self.conn.execute(
-            "select province_code, dossier_code, to_char(updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-            " from raw.portal_api_version where load_id = %s"
-            " and (province_code, dossier_code, updated_at) in"
-            " (select * from unnest(%s::text[], %s::text[], %s::timestamp[]))",
-            (self.load_id, *map(list, zip(*keys, strict=True))),
-        ).fetchall()
-        # and those this run already took as late: a late row that was rejected is not in the ledger, and
-        # a server that keeps sending it must not have it counted (and rejected) again on every page
-        held = set(held) | self.taken_late
-        late = [item for item, key in zip(behind, keys, strict=True) if key not in held]
-        self.taken_late.update(key for item, key in zip(behind, keys, strict=True) if key not in held)
-        if late:
-            log.warning(
-                "%s: load %s, page %s: %s version(s) behind the cursor that the batch did not hold"
-                " (committed late on the portal) are kept, e.g. %s %s",
-                self.portal, self.load_id, page.number, len(late), late[0]["dossier_code"], late[0]["updated_at"],
-            )  # fmt: skip
-        return late
+            "select count(*) from raw.portal_api_version where source = %s and portal = %s"
+            " and (updated_at, dossier_code) in (select * from unnest(%s::timestamp[], %s::text[]))",
+            (self.source, self.portal, *_key_columns(rows)),
+        ).fetchone()[0]
+        return held < len(rows)
 
     def _load(self, page: Page) -> None:
-        """One page: its new rows, its rejects and the cursor, in one transaction."""
-        late = self._late(page) if page.behind else []
-        items = page.items + late
-        n = len(items)
-        if n == 0:
+        """One page: its new rows, its rejects and the cursor, in one transaction. Rows behind the cursor
+        (page.behind) are versions sent before or committed late on the portal after the cursor passed
+        their key: the ledger tells which; the late ones are kept."""
+        received = page.items + page.behind
+        if not received:
             return
-        batch = page_to_batch(items, self.spec)
-        row_numbers = np.arange(self.rows_pulled + 1, self.rows_pulled + n + 1, dtype=np.int64)
-        table, rejects = clean_batch(batch, self.spec, self.present, self.key, row_numbers)
         conn = self.conn
         cursor = page.last or self.cursor or (None, None)  # a page of late versions only leaves it where it is
         with conn.transaction():
+            fresh = set(conn.execute(self.claim, (self.source, self.portal, self.load_id, *_key_columns(received))))
+            late = [item for item in page.behind if _key(item) in fresh]
+            items = page.items + late
+            n = len(items)
+            unclaimed = set(fresh)  # a key sent twice in one page is new once
+            is_new = np.fromiter((_claim(unclaimed, _key(item)) for item in items), dtype=bool, count=n)
+            row_numbers = np.arange(self.rows_pulled + 1, self.rows_pulled + n + 1, dtype=np.int64)[is_new]
+            new_items = [item for item, new in zip(items, is_new, strict=True) if new]
+            loaded, rejects = 0, []
+            if new_items:
+                table, rejects = clean_batch(
+                    page_to_batch(new_items, self.spec), self.spec, self.present, self.key, row_numbers
+                )
+                if table.num_rows:
+                    with conn.cursor() as cur, cur.copy(self.copy_rows) as copy:
+                        copy.write(as_copy_csv(table, self.load_id))
+                loaded = table.num_rows
+            copy_rejects(conn, self.spec, self.load_id, self.url, rejects)
             moved = conn.execute(
                 "update raw.portal_api_watermark set cursor_updated_at = %s, cursor_code = %s, pages = pages + 1,"
                 " rows_pulled = rows_pulled + %s, updated_at = now() where source = %s and portal = %s"
@@ -265,26 +378,26 @@ class _Pull:
             ).rowcount
             if moved != 1:
                 raise RuntimeError(f"the watermark of portal {self.portal} moved during the pull: another process?")
-            inserted = 0
-            if table.num_rows:
-                with conn.cursor() as cur, cur.copy(copy_statement(self.spec, STAGE)) as copy:
-                    copy.write(as_copy_csv(table, self.load_id))
-                inserted = conn.execute(self.insert_new).rowcount
-            copy_rejects(conn, self.spec, self.load_id, self.url, rejects)
             conn.execute(
                 "update raw.load_audit set rows_read = rows_read + %s, rows_loaded = rows_loaded + %s,"
                 " rows_rejected = rows_rejected + %s where load_id = %s",
-                (n, inserted, n - table.num_rows, self.load_id),
+                (n, loaded, len(new_items) - loaded, self.load_id),
             )
+        if late:
+            log.warning(
+                "%s: load %s, page %s: %s version(s) behind the cursor that the warehouse did not hold"
+                " (committed late on the portal) are kept, e.g. %s %s",
+                self.portal, self.load_id, page.number, len(late), late[0]["dossier_code"], late[0]["updated_at"],
+            )  # fmt: skip
         self.rows_pulled += n
         self.cursor = page.last or self.cursor
         c = self.counts
         c["rows_late"] += len(late)
         c["pages"] += 1
         c["rows_read"] += n
-        c["rows_loaded"] += inserted
-        c["rows_rejected"] += n - table.num_rows
-        c["rows_duplicate"] += table.num_rows - inserted
+        c["rows_loaded"] += loaded
+        c["rows_rejected"] += len(new_items) - loaded
+        c["rows_duplicate"] += n - len(new_items)
 
     def _finish(self, end: datetime, total: int) -> None:
         with self.conn.transaction():
@@ -305,20 +418,40 @@ class _Pull:
                 " where source = %s and portal = %s and load_id = %s",
                 (end, self.source, self.portal, self.load_id),
             )
-            # a finished batch takes no more pages: its ledger of versions has served its purpose
-            self.conn.execute("delete from raw.portal_api_version where load_id = %s", (self.load_id,))
+            self._prune_ledger(end)
         analyze_raw(self.conn, self.spec)
 
-    def _advance_without_batch(self, end: datetime) -> None:
+    def _prune_ledger(self, end: datetime) -> None:
+        """Keep the keys the next pull's overlap may meet again and those of the reconciliation's days."""
+        keep_from = min(
+            end - self.rules.overlap,
+            datetime.combine(end.date(), datetime.min.time()) - timedelta(days=max(self.rules.reconcile_days - 1, 0)),
+        )
         self.conn.execute(
-            "insert into raw.portal_api_watermark (source, portal, base_url, committed_to) values (%s, %s, %s, %s)"
-            " on conflict (source, portal) do update set committed_to = excluded.committed_to,"
-            " base_url = excluded.base_url, updated_at = now()",
-            (self.source, self.portal, self.url, end),
+            "delete from raw.portal_api_version where source = %s and portal = %s and updated_at < %s",
+            (self.source, self.portal, keep_from),
+        )
+        self.conn.execute(
+            "update raw.portal_api_watermark set ledger_from = greatest(ledger_from, %s)"
+            " where source = %s and portal = %s",
+            (keep_from, self.source, self.portal),
         )
 
+    def _advance_without_batch(self, end: datetime) -> None:
+        with self.conn.transaction():
+            self.conn.execute(
+                "insert into raw.portal_api_watermark (source, portal, base_url, reported_id, committed_to)"
+                " values (%s, %s, %s, %s, %s) on conflict (source, portal) do update set"
+                " committed_to = excluded.committed_to, base_url = excluded.base_url,"
+                " reported_id = excluded.reported_id, updated_at = now()",
+                (self.source, self.portal, self.url, self.reported_id, end),
+            )
+            self._prune_ledger(end)
+
     def _mark_failed(self, exc: Exception) -> None:
-        message = f"{type(exc).__name__}: {exc} (resumable: the next run continues from the cursor)"
+        # a database error's text may quote a value of a row (PostgreSQL's own messages do): its code only
+        what = f"SQLSTATE {exc.sqlstate}" if isinstance(exc, psycopg.Error) else str(exc)
+        message = f"{type(exc).__name__}: {what} (resumable: the next run continues from the cursor)"
         try:
             self.conn.execute(
                 "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(), message = %s"
@@ -354,3 +487,19 @@ class _Pull:
 
 def _ts(value: datetime | None) -> str:
     return format_ts(value) if value is not None else "start"
+
+
+def _key(item: dict) -> tuple[str, str]:
+    """A version's key as the ledger returns it: (updated_at 'YYYY-MM-DDTHH:MM:SS', dossier_code)."""
+    return item["updated_at"][:19], item["dossier_code"]
+
+
+def _claim(unclaimed: set, key: tuple[str, str]) -> bool:
+    if key in unclaimed:
+        unclaimed.discard(key)
+        return True
+    return False
+
+
+def _key_columns(items: list[dict]) -> tuple[list[str], list[str]]:
+    return [item["updated_at"][:19] for item in items], [item["dossier_code"] for item in items]

@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cds_warehouse.extract.contract import (
+    COUNTS_PATH,
     DOSSIERS_PATH,
     FIELD_ALIASES,
     MAX_LIMIT,
@@ -32,6 +33,7 @@ from cds_warehouse.extract.contract import (
     api_field,
     format_ts,
     parse_ts,
+    shape_of,
 )
 from cds_warehouse.extract.http import ContractViolation, JsonClient, Retryable, RetryPolicy
 from cds_warehouse.sources import SourceSpec
@@ -180,11 +182,30 @@ class PortalApi:
             except (KeyError, TypeError) as exc:
                 raise Retryable(f"status answer without portal_id/server_time/max_limit: {exc!r}") from None
             try:
-                return Status(str(portal_id), parse_ts(server_time), int(max_limit))
-            except (TypeError, ValueError) as exc:
+                clock = parse_ts(server_time)
+            except ValueError as exc:  # its message shows the value's shape only
                 raise ContractViolation(f"status answer: {exc}") from None
+            try:
+                limit = int(max_limit)
+            except (TypeError, ValueError):  # int()'s message would quote the value
+                raise ContractViolation("status answer: max_limit is not a whole number") from None
+            return Status(str(portal_id), clock, limit)
 
         return self.http.get(STATUS_PATH, {}, "status", check)
+
+    def counts(self, start: datetime, end: datetime) -> dict[date, int]:
+        """The portal's count of versions per day of updated_at, for versions updated in [start, end)."""
+        params = {"updated_from": format_ts(start), "updated_to": format_ts(end)}
+
+        def check(body) -> dict[date, int]:
+            try:
+                return {date.fromisoformat(d["day"]): int(d["versions"]) for d in body["days"]}
+            except KeyError as exc:
+                raise Retryable(f"counts answer without the field {exc}") from None
+            except (TypeError, ValueError):  # the message would quote the value
+                raise ContractViolation("counts answer: days that are not {day: YYYY-MM-DD, versions: n}") from None
+
+        return self.http.get(COUNTS_PATH, params, f"counts [{format_ts(start)}, {format_ts(end)})", check)
 
     def page(self, start: datetime | None, end: datetime, after: Key | None, number: int) -> Page:
         params: dict[str, Any] = {"updated_to": format_ts(end), "limit": self.page_size}
@@ -247,8 +268,10 @@ def verify_page(body: Any, start: datetime | None, end: datetime, after: Key | N
         count, total, has_more = int(paging["count_in_range"]), int(paging["total"]), bool(paging["has_more"])
         nxt = paging.get("next")
         next_key = Key(parse_ts(nxt["updated_at"]), str(nxt["dossier_code"])) if nxt else None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise Retryable(f"page without valid data/paging fields: {exc!r}") from None
+    except KeyError as exc:
+        raise Retryable(f"page without the field {exc}") from None
+    except (TypeError, ValueError):  # the message would quote the value: the answer's text stays out
+        raise Retryable("page whose paging fields are not of the contract's types") from None
     if not isinstance(data, list):
         raise Retryable("data is not a list")
     if has_more != (next_key is not None):
@@ -258,10 +281,10 @@ def verify_page(body: Any, start: datetime | None, end: datetime, after: Key | N
     for item in data:
         try:
             if not isinstance(item, dict):
-                raise ValueError(f"{item!r:.60} is not an object")
+                raise ValueError(f"{shape_of(item)} is not an object")
             code = item.get("dossier_code")
             if not isinstance(code, str) or not code.strip():
-                raise ValueError(f"dossier_code {code!r} is not a non-blank string")
+                raise ValueError(f"dossier_code {shape_of(code)} is not a non-blank string")
             key = Key(parse_ts(item.get("updated_at")), code)
         except ValueError as exc:
             raise ContractViolation(f"a row without a valid updated_at and dossier_code: {exc}") from None
