@@ -4,12 +4,21 @@ against spreadsheet formula injection (the rule of macros/bi_safe_text.sql, docs
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 
+import psycopg
+import pytest
 from conftest import dossier, run_dbt, write_export
 from leaks import LeakScan, personal_values
 
+from cds_warehouse.agency_reports.landing import build_models
+from cds_warehouse.agency_reports.loader import load_report
 from cds_warehouse.load import load_file
 from cds_warehouse.quality import GX_DIR, gate_batches
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "agency_reports"))
+from report_workbooks import dbt_project_copy, simple_report  # noqa: E402
 
 HUGE = "Thủ tục cấp giấy phép " * 200_000  # 4.4 million characters in one cell
 FORMULA_START = re.compile(r"^(?:[=@\t\r]|[+-](?![0-9][0-9.,]*%?$))")
@@ -73,3 +82,36 @@ def test_free_text_is_capped_cleaned_and_neutralised_in_fct_dossier(conn, tmp_pa
         assert longest <= cap and formulas == 0 and controls == 0, column
     assert not any(FORMULA_START.match(v) or CONTROL.search(v) for row in held for v in row)
     scan.assert_clean(conn, personal_values(ROWS))
+
+
+@pytest.fixture
+def agency_project(tmp_path, monkeypatch, dsn):
+    """The agency-report models alone, on the fixture catalog (as tests/test_agency_reports_dbt.py); their
+    relations are dropped afterwards, since later tests build the real project."""
+    project = dbt_project_copy(tmp_path / "dbt_project")
+    monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(project))
+    yield project
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("drop schema if exists reference, staging, intermediate, marts cascade")
+
+
+def test_agency_report_texts_awaiting_review_are_neutralised(conn, tmp_path, agency_project):
+    """An agency workbook's texts reach the marts (agency_report_rows_awaiting_review) by the same rule.
+    (A report template has no applicant field: nothing personal to scan for here.)"""
+    rows = [
+        (1, "@SUM(1+1)*cmd|' /C calc'!A0", "-cmd|' /C calc'!A0", None, 90, "76,6"),
+        (2, "Chỉ tiêu lạ\tchưa có\nở danh mục " + "x" * 5_000, "%", None, 90, "-5"),
+    ]
+    workbook = simple_report(tmp_path / "bc_q3.xlsx", rows)
+    load_id = load_report(workbook).load_id
+    conn.execute("update raw.load_audit set status = 'published' where load_id = %s", (load_id,))
+    build_models()
+    awaiting = conn.execute(
+        "select source_row, indicator_text, unit_text, actual_text"
+        " from marts.agency_report_rows_awaiting_review order by source_row"
+    ).fetchall()
+    assert len(awaiting) == 2, "a row awaiting review was lost"
+    (_, formula, unit, value), (_, long_text, percent, negative) = awaiting
+    assert (formula, unit, value) == ("'@SUM(1+1)*cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0", "76,6")
+    assert long_text.startswith("Chỉ tiêu lạ chưa có ở danh mục xxx") and len(long_text) == 1000
+    assert (percent, negative) == ("%", "-5")  # a signed number is no formula: kept
