@@ -1,5 +1,6 @@
--- Current state of each dossier: its latest published version. A later update of a dossier
--- arrives in a later batch; ties on updated_at go to the later batch, then the later file row.
+-- Current state of each dossier: its latest published version, by the content first and the load order
+-- last (macro dossier_version_order: the day updated, the life cycle, then the time, then the load), so
+-- an older export loaded after a newer one rolls nothing back.
 
 with
 
@@ -15,7 +16,7 @@ ranked as (
         *,
         row_number() over (
             partition by province_code, dossier_code
-            order by updated_at desc, load_id desc, source_row desc
+            order by {{ dossier_version_order_desc() }}
         ) as version_rank
     from dossier_versions
 

@@ -1,7 +1,6 @@
 -- The latest version of each dossier among the versions of the pending loads (int_portal_loads_pending):
 -- what an incremental run of fct_dossier merges. Whether it replaces the version fct_dossier holds is
--- decided there (greater updated_at, then load_id, then source_row wins, as in
--- int_dossier_versions_deduplicated).
+-- decided there, by the same order of versions (macro dossier_version_order).
 
 with
 
@@ -19,7 +18,7 @@ ranked as (
         *,
         row_number() over (
             partition by province_code, dossier_code
-            order by updated_at desc, load_id desc, source_row desc
+            order by {{ dossier_version_order_desc() }}
         ) as version_rank
     from dossier_versions
 

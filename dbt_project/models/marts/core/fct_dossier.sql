@@ -1,11 +1,12 @@
 -- One row per dossier in its current state (latest published version). Incremental: a run merges the
 -- latest version of each dossier among the loads not yet processed (int_dossier_versions_pending) and
--- keeps it only when it is newer than the version held (greater updated_at, then load_id, then
--- source_row); a full build takes the latest of all published versions. The bookkeeping columns
+-- keeps it only when it is later than the version held (macro dossier_version_order: the content first,
+-- the load order last); a full build takes the latest of all published versions. The bookkeeping columns
 -- recompute_from_month / recompute_to_month tell int_portal_months_to_recompute which months the change
 -- of the dossier affects (see _core__models.yml). dossier_key is kept unique by a unique index rather
 -- than a contract key: built after the rows it takes 10 s at 10M dossiers, where a key filled row by row
--- adds 22 s to the insert.
+-- adds 22 s to the insert. Not in the BI contract (meta bi_contract: false; docs/marts.md): the BI role
+-- loses select on it in the transaction that builds it.
 {{
     config(
         materialized='incremental',
@@ -13,6 +14,7 @@
         unique_key='dossier_key',
         on_schema_change='fail',
         pre_hook="{{ disable_jit() }}",
+        post_hook="{{ revoke_bi_access(this) }}",
         indexes=[
             {'columns': ['dossier_key'], 'unique': True},
             {'columns': ['load_id']},
@@ -102,6 +104,9 @@ held as (
             load_id,
             source_row,
             updated_at,
+            dossier_status,
+            supplement_count,
+            finished_at,
             counted_from_month,
             counted_to_month,
             recompute_from_month,
@@ -114,6 +119,9 @@ held as (
             null::bigint as load_id,
             null::integer as source_row,
             null::timestamp as updated_at,
+            null::text as dossier_status,
+            null::integer as supplement_count,
+            null::timestamp as finished_at,
             null::date as counted_from_month,
             null::date as counted_to_month,
             null::date as recompute_from_month,
@@ -125,7 +133,7 @@ held as (
 
 changed as (
 
-    -- Only versions newer than the one held; an older version delivered late changes nothing.
+    -- Only versions later than the one held; an older version delivered late changes nothing.
     select
         shaped.*,
         as_of.as_of_month,
@@ -149,8 +157,7 @@ changed as (
         on shaped.province_code = as_of.province_code
     where
         held.dossier_key is null
-        or (shaped.updated_at, shaped.load_id, shaped.source_row)
-        > (held.updated_at, held.load_id, held.source_row)
+        or {{ dossier_version_sort_key('shaped') }} > {{ dossier_version_sort_key('held') }}
 
 ),
 

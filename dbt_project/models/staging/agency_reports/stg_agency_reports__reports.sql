@@ -1,6 +1,7 @@
 -- One row per agency report (a sheet of a workbook) from published batches, with its version date:
 -- the report's own date if the title block gives one, else the day the workbook was last saved,
--- else the day it was loaded (see docs/sources/agency_reports.md, "Resubmissions").
+-- else the day it was loaded (see docs/sources/agency_reports.md, "Resubmissions"). Its texts that reach
+-- the marts are made safe for BI (macro bi_safe_text).
 
 with
 
@@ -32,13 +33,13 @@ final as (
     select
         reports.load_id,
         reports.sheet_index,
-        reports.sheet_name,
-        published_loads.file_name as source_file,
+        {{ bi_safe_text('reports.sheet_name', 1000) }} as sheet_name,
+        {{ bi_safe_text('published_loads.file_name', 1000) }} as source_file,
         published_loads.started_at as loaded_at,
         reports.agency_code,
-        reports.agency_text,
+        {{ bi_safe_text('reports.agency_text', 1000) }} as agency_text,
         reports.province_code,
-        reports.period_text,
+        {{ bi_safe_text('reports.period_text', 1000) }} as period_text,
         reports.period_type,
         reports.period_start,
         reports.period_end,

@@ -1,4 +1,5 @@
--- One row per report row with a value, from published batches. The indicator is still free text here.
+-- One row per report row with a value, from published batches. The indicator is still free text here;
+-- the texts that reach the marts (agency_report_rows_awaiting_review) are made safe for BI (bi_safe_text).
 
 with
 
@@ -24,16 +25,16 @@ final as (
         report_rows.sheet_index,
         report_rows.source_row,
         report_rows.stt,
-        report_rows.indicator_text,
-        report_rows.unit_text,
+        {{ bi_safe_text('report_rows.indicator_text', 1000) }} as indicator_text,
+        {{ bi_safe_text('report_rows.unit_text', 1000) }} as unit_text,
         report_rows.unit_kind,
-        report_rows.level_text,
+        {{ bi_safe_text('report_rows.level_text', 1000) }} as level_text,
         report_rows.admin_level as level_reported,
         report_rows.plan_value,
         report_rows.actual_value,
         report_rows.numerator,
         report_rows.denominator,
-        report_rows.actual_text,
+        {{ bi_safe_text('report_rows.actual_text', 1000) }} as actual_text,
         report_rows.value_derived,
         report_rows.note
     from report_rows

@@ -30,7 +30,7 @@ typed as (
     select
         published_values.load_id,
         published_values.source_row,
-        published_loads.file_name as source_file,
+        {{ bi_safe_text('published_loads.file_name', 1000) }} as source_file,
         published_values.province_code,
         published_values.indicator_code,
         published_values.period as period_text,

@@ -1,5 +1,5 @@
--- One row per dossier version from published batches: typed, renamed, coded in English.
--- Vietnamese codes are compared in NFC because exports arrive in both NFC and NFD.
+-- One row per dossier version from published batches: typed, renamed, coded in English, its free text
+-- made safe for BI. Vietnamese codes are compared in NFC because exports arrive in both NFC and NFD.
 
 with
 
@@ -26,11 +26,13 @@ normalized as (
         load_id,
         source_row,
         province_code,
-        dossier_code,
-        procedure_code,
-        procedure_name,
-        unit_code,
-        unit_name,
+        -- free text of the export, made safe for BI (macro bi_safe_text, docs/marts.md): codes are
+        -- never longer than 100 characters, names than 1,000
+        {{ bi_safe_text('dossier_code', 100) }} as dossier_code,
+        {{ bi_safe_text('procedure_code', 100) }} as procedure_code,
+        {{ bi_safe_text('procedure_name', 1000) }} as procedure_name,
+        {{ bi_safe_text('unit_code', 100) }} as unit_code,
+        {{ bi_safe_text('unit_name', 1000) }} as unit_name,
         channel,
         received_at,
         due_at,
