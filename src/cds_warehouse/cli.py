@@ -134,7 +134,8 @@ def cmd_bi_user(args) -> None:
 
     password = create_bi_login(args.name)
     server = urlsplit(warehouse_dsn())
-    print(f"""Login {args.name!r} reads the schema marts and nothing else (role bi_reader).
+    print(f"""Login {args.name!r} reads the BI contract: the schema marts but its row-level fct_dossier, and
+nothing else (role bi_reader; docs/marts.md, "What BI tools may read").
 The password is shown this once and stored nowhere; run this again for a new one.
 
   host      {server.hostname}

@@ -53,8 +53,8 @@ def set_up_night(data_interval_end, run_after) -> str:
 
 
 def create_bi_login(name: str, dsn: str | None = None) -> str:
-    """A login role in the BI role (it reads the marts and nothing else) with a generated password, which is
-    returned to be shown once and stored nowhere. For an existing name: a new password."""
+    """A login role in the BI role (it reads the marts but fct_dossier, and nothing else) with a generated
+    password, which is returned to be shown once and stored nowhere. For an existing name: a new password."""
     password = secrets.token_urlsafe(18)
     set_up_warehouse(dsn)
     role = sql.Identifier(name)
