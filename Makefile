@@ -68,8 +68,14 @@ airflow: db-up dbt-parse
 airflow-down:
 	@AIRFLOW_HOME=$(STATE)/airflow-server scripts/airflow.sh down
 
+# The test under Airflow's own scheduler (tests/test_scheduler.py) runs beside the rest of the suite, on its
+# own databases: it mostly waits on the scheduler, so the two share the cores. Its output follows the suite's.
 test: db-up airflow-db dbt-parse
-	$(BIN)/pytest -m "slow or not slow"
+	@CDS_TEST_DB=cds_test_scheduler $(BIN)/pytest tests/test_scheduler.py $(PYTEST_ARGS) \
+		> $(STATE)/test_scheduler.log 2>&1 & scheduler=$$!; \
+	$(BIN)/pytest -m "slow or not slow" --ignore=tests/test_scheduler.py $(PYTEST_ARGS); suite=$$?; \
+	wait $$scheduler; under_scheduler=$$?; cat $(STATE)/test_scheduler.log; \
+	exit $$(( suite || under_scheduler ))
 
 test-fast: db-up airflow-db dbt-parse
 	$(BIN)/pytest -m "not slow"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import time
 from collections import Counter
@@ -35,6 +36,7 @@ WAREHOUSE_DB, METADATA_DB = "cds_scheduler_test", "cds_scheduler_airflow"
 NIGHT_BEFORE_DEADLINE = "2025-09-30T19:00:00Z"
 RUN_TIMEOUT = 900
 PORTAL_TOKEN = "scheduler-test-token"
+BUILT = {"target", "logs", "dbt_packages"}  # what dbt writes into its project folder
 
 
 def _expected_rates(path: Path) -> dict[tuple[str, str], tuple[str, float]]:
@@ -178,6 +180,15 @@ def airflow(dsn, tmp_path_factory, mail, portal):
     warehouse = fresh_database(dsn, WAREHOUSE_DB)
     fresh_database(dsn, METADATA_DB)
     home, state = tmp_path_factory.mktemp("airflow_home"), tmp_path_factory.mktemp("state")
+    # dbt's target folders of the builds the tasks run outside cosmos, apart from other runs of the project
+    # (`make test` runs this module beside the rest of the suite)
+    project = state / "dbt_project"
+    top = str(ROOT / "dbt_project")  # dbt's own folders are at the project's top; seeds/targets.csv is not one
+    shutil.copytree(
+        top,
+        project,
+        ignore=lambda folder, names: [n for n in names if folder == top and (n in BUILT or n.startswith("target_"))],
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "WAREHOUSE_DSN", "AIRFLOW"))}
     env.update(
         AIRFLOW_HOME=str(home),
@@ -191,6 +202,7 @@ def airflow(dsn, tmp_path_factory, mail, portal):
         CDS_TASK_RETRIES="1",
         CDS_RETRY_DELAY_SECONDS="1",
         CDS_STATE_DIR=str(state),
+        CDS_DBT_PROJECT_DIR=str(project),
         CDS_LANDING_DIR=str(state / "landing"),
     )
     script = str(ROOT / "scripts" / "airflow.sh")

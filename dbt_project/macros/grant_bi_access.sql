@@ -13,9 +13,12 @@
         do $$
         begin
             perform pg_advisory_xact_lock(hashtext('cds_warehouse.roles_and_grants'));
-            if not exists (select from pg_roles where rolname = '{{ role }}') then
-                create role {{ role }} nologin;
-            end if;
+            begin  -- roles belong to the server: another database may create it at the same moment
+                if not exists (select from pg_roles where rolname = '{{ role }}') then
+                    create role {{ role }} nologin;
+                end if;
+            exception when duplicate_object or unique_violation then null;
+            end;
             create schema if not exists marts;
             grant usage on schema marts to {{ role }};
             grant select on all tables in schema marts to {{ role }};

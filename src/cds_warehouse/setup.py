@@ -18,6 +18,15 @@ log = logging.getLogger(__name__)
 
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "reference")
 BI_ROLE = "bi_reader"
+# Roles belong to the server, advisory locks to one database: another warehouse database on the same server
+# may create the role at the same moment, which is no error here.
+CREATE_BI_ROLE = sql.SQL("""
+    do $$ begin
+        if not exists (select from pg_roles where rolname = {name}) then
+            create role {role} nologin;
+        end if;
+    exception when duplicate_object or unique_violation then null;
+    end $$""")
 
 
 def set_up_warehouse(dsn: str | None = None) -> dict[str, object]:
@@ -30,8 +39,7 @@ def set_up_warehouse(dsn: str | None = None) -> dict[str, object]:
             conn.execute("select pg_advisory_xact_lock(hashtext('cds_warehouse.roles_and_grants'))")
             for schema in DBT_SCHEMAS:
                 conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-            if conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone() is None:
-                conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(BI_ROLE)))
+            conn.execute(CREATE_BI_ROLE.format(role=sql.Identifier(BI_ROLE), name=sql.Literal(BI_ROLE)))
             role = sql.Identifier(BI_ROLE)
             conn.execute(sql.SQL("grant usage on schema marts to {}").format(role))
             conn.execute(sql.SQL("alter default privileges in schema marts grant select on tables to {}").format(role))
