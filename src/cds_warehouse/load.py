@@ -260,10 +260,11 @@ def reject_repeats(conn, spec: SourceSpec, load_id: int, file_name: str) -> int:
     if removed:
         shown = conn.execute(
             sql.SQL(
-                "select source_row, reason from {} where load_id = %s and reason like 'repeats row %%'"
-                " or load_id = %s and reason like 'the same dossier as row%%' order by source_row limit %s"
+                "select source_row, reason from {} where load_id = %s"
+                " and reason like any(array['repeats row %%', 'the same dossier as row %%'])"
+                " order by source_row limit %s"
             ).format(sql.SQL(spec.rejects_table)),
-            (load_id, load_id, LOGGED_REJECTS),
+            (load_id, LOGGED_REJECTS),
         ).fetchall()
         for row, reason in shown:
             log.warning("%s: row %s: %s", file_name, row, reason)
