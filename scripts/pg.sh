@@ -23,6 +23,7 @@ find_bin() {
 INITDB=$(find_bin initdb)
 PG_CTL=$(find_bin pg_ctl)
 PSQL=$(find_bin psql)
+POSTGRES=$(find_bin postgres)
 
 if [ "$(id -u)" = 0 ]; then
   as_pg=(runuser -u postgres --)
@@ -63,7 +64,7 @@ password() {
 secure() {
   local port=$1 hba="$datadir/pg_hba.conf"
   if grep -Eq '^[^#]*[[:space:]]trust([[:space:]]|$)' "$hba"; then
-    "$PSQL" -h 127.0.0.1 -p "$port" -U warehouse -d postgres -qc "alter role warehouse password '$(password)'" >/dev/null
+    echo "alter role warehouse password '$(password)'" | "$PSQL" -h 127.0.0.1 -p "$port" -U warehouse -d postgres -q >/dev/null
     printf '%s\n' "# written by scripts/pg.sh: password authentication only" \
       "local all all scram-sha-256" "host all all 127.0.0.1/32 scram-sha-256" "host all all ::1/128 scram-sha-256" |
       "${as_pg[@]}" tee "$hba" >/dev/null
@@ -71,9 +72,32 @@ secure() {
   fi
 }
 
+# A cluster whose password file is gone (a fresh clone at the same path reuses the data directory
+# under /var/tmp, or .state was cleaned) gets the new password from a single-user backend, which
+# needs no login; the password goes through stdin, never a command line.
+adopt() {
+  "${as_pg[@]}" "$PG_CTL" -D "$datadir" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  rm -f "$datadir/postmaster.pid"
+  local out="$pgroot/adopt.log" try
+  # Backends of a killed server may hold its shared memory for a moment after it died.
+  for try in 1 2 3 4 5; do
+    echo "alter role warehouse password '$(password)';" |
+      "${as_pg[@]}" "$POSTGRES" --single -D "$datadir" -j postgres >"$out" 2>&1 && break
+    [ "$try" = 5 ] && { cat "$out" >&2; exit 1; }
+    sleep 2
+  done
+  rm -f "$out"
+  echo "PostgreSQL: the cluster in $datadir had lost its password file; a new password was set"
+}
+
 up() {
+  local had_password=0
+  [ -s "$pwfile" ] && had_password=1
   export PGPASSWORD
   PGPASSWORD=$(password)
+  if [ -f "$datadir/PG_VERSION" ] && [ "$had_password" = 0 ]; then
+    adopt
+  fi
   if [ ! -f "$datadir/PG_VERSION" ]; then
     mkdir -p "$pgroot"
     [ "$(id -u)" = 0 ] && chown postgres: "$pgroot"
