@@ -17,8 +17,9 @@ from report_workbooks import HEADERS, simple_report, write  # noqa: E402
 
 from cds_warehouse.agency_reports.agencies import resolve_agency  # noqa: E402
 from cds_warehouse.agency_reports.numbers import parse_number  # noqa: E402
-from cds_warehouse.agency_reports.parser import ReportFileError, parse_workbook  # noqa: E402
+from cds_warehouse.agency_reports.parser import parse_workbook  # noqa: E402
 from cds_warehouse.agency_reports.periods import PeriodError, parse_period, parse_report_date  # noqa: E402
+from cds_warehouse.agency_reports.report import ReportFileError  # noqa: E402
 from cds_warehouse.agency_reports.samples import save, write_sample_workbook  # noqa: E402
 from cds_warehouse.agency_reports.text import fold, indicator_key  # noqa: E402
 
