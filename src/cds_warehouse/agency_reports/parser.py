@@ -15,19 +15,14 @@ are read from the sheet's XML.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import unicodedata
-import zipfile
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from xml.etree import ElementTree
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from cds_warehouse.agency_reports.numbers import BLANK, Number, parse_number, tidy
+from cds_warehouse.agency_reports.grid import Grid, read_grid, saved_at
 from cds_warehouse.agency_reports.periods import (
     Period,
     PeriodError,
@@ -35,196 +30,14 @@ from cds_warehouse.agency_reports.periods import (
     parse_period,
     parse_report_date,
 )
-from cds_warehouse.agency_reports.template import VALUE_COLUMNS, Template, template
-from cds_warehouse.agency_reports.text import clean, fold, indicator_key
+from cds_warehouse.agency_reports.report import Issue, ParsedWorkbook, ReportFileError, SheetReport
+from cds_warehouse.agency_reports.table_body import read_body
+from cds_warehouse.agency_reports.template import Template, template
+from cds_warehouse.agency_reports.text import clean, fold
 
-log = logging.getLogger(__name__)
-SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 MAX_FILE_BYTES = 50 << 20
-# Tolerances when comparing a reported rate with Tử số / Mẫu số (rounding in the report).
-PERCENT_POINTS_TOLERANCE = Decimal("0.5")
-FRACTION_TOLERANCE = Decimal("0.005")
-RATE_WORDS = ("ti le ", "ti trong ")  # "Tỷ lệ …", "Tỷ trọng …": a rate even when the unit is blank
 NATIONAL_MOTTO = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
-_NUMBERING_CELL = re.compile(r"^[(\[]?[0-9A-Za-z]{1,4}[)\]]?(\s*[=*/+x:-]\s*[(\[]?[0-9A-Za-z]{1,4}[)\]]?)*$")
 _DOCUMENT_NUMBER = re.compile(r"^so \d")
-_UNIT_SUFFIX = re.compile(r"\(([^()]{1,20})\)\s*$")
-
-
-class ReportFileError(Exception):
-    """A file that cannot be read as a report at all (not a workbook, or no table in any sheet)."""
-
-
-@dataclass(frozen=True)
-class Issue:
-    severity: str  # error: the row is not loaded | warning: a cell is ignored or read with a caveat | info
-    reason: str
-    sheet: str | None = None
-    row: int | None = None
-    column: str | None = None
-    cell_text: str | None = None
-
-    def __str__(self) -> str:
-        where = []
-        if self.sheet is not None:
-            where.append(f"sheet {self.sheet!r}")
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column {self.column}")
-        text = f"{self.cell_text!r} " if self.cell_text is not None else ""
-        return f"[{self.severity}] {', '.join(where)}: {text}{self.reason}".replace(" : ", ": ")
-
-
-@dataclass
-class ReportRow:
-    source_row: int  # the Excel row number
-    indicator_text: str
-    stt: str | None = None
-    unit_text: str | None = None
-    unit_kind: str | None = None  # percent | other | None (no unit given)
-    level_text: str | None = None
-    admin_level: str | None = None  # province | district | commune | all, None when blank or unknown
-    plan_value: Decimal | None = None
-    actual_value: Decimal | None = None
-    numerator: Decimal | None = None
-    denominator: Decimal | None = None
-    actual_text: str | None = None  # the Thực hiện cell as written
-    value_derived: bool = False  # actual_value computed from Tử số / Mẫu số
-    note: str | None = None
-
-    @property
-    def indicator_key(self) -> str:
-        return indicator_key(self.indicator_text)
-
-
-@dataclass
-class SheetReport:
-    sheet_index: int  # 1-based position in the workbook
-    sheet_name: str
-    header_row: int
-    title: str | None = None
-    agency_text: str | None = None
-    province_text: str | None = None
-    period_text: str | None = None
-    period: Period | None = None
-    submitted_text: str | None = None
-    submitted_on: dt.date | None = None
-    submitted_at: dt.datetime | None = None
-    default_unit: str | None = None
-    heading_lines: list[str] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)  # template column -> Excel column letter
-    rows: list[ReportRow] = field(default_factory=list)
-    rows_read: int = 0
-    rows_rejected: int = 0
-
-
-@dataclass
-class ParsedWorkbook:
-    file_name: str
-    saved_at: dt.datetime | None  # when the workbook was last saved (its own metadata), UTC
-    sheets: list[SheetReport]
-    issues: list[Issue]
-
-    @property
-    def rows(self) -> list[tuple[SheetReport, ReportRow]]:
-        return [(s, r) for s in self.sheets for r in s.rows]
-
-    @property
-    def rows_read(self) -> int:
-        return sum(s.rows_read for s in self.sheets)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(len(s.rows) for s in self.sheets)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(s.rows_rejected for s in self.sheets)
-
-
-# --- reading cells --------------------------------------------------------------------------------
-
-
-class _Grid:
-    """A sheet's cells (value, number format) by row and column, with merged ranges resolved."""
-
-    def __init__(self, cells: dict[tuple[int, int], tuple[object, str | None]], merges: list[tuple[int, ...]]):
-        self.cells = cells
-        self.max_row = max((r for r, _ in cells), default=0)
-        self.max_col = max((c for _, c in cells), default=0)
-        self.merged_from: dict[tuple[int, int], tuple[int, int] | None] = {}
-        for r1, c1, r2, c2 in merges:
-            for r in range(r1, r2 + 1):
-                for c in range(c1, c2 + 1):
-                    # The first column of the range holds its value in every row; the others are empty.
-                    self.merged_from[(r, c)] = (r1, c1) if c == c1 else None
-            self.max_row = max(self.max_row, r2)
-
-    def get(self, row: int, col: int) -> tuple[object, str | None]:
-        if (row, col) in self.merged_from:
-            source = self.merged_from[(row, col)]
-            return self.cells.get(source, (None, None)) if source else (None, None)
-        return self.cells.get((row, col), (None, None))
-
-    def value(self, row: int, col: int) -> object:
-        return self.get(row, col)[0]
-
-    def text(self, row: int, col: int) -> str | None:
-        value = self.value(row, col)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return clean(value)
-
-    def row_texts(self, row: int) -> list[tuple[int, str]]:
-        return [(c, t) for c in range(1, self.max_col + 1) if (t := self.text(row, c)) is not None]
-
-
-def _read_grid(ws) -> _Grid:
-    ws.reset_dimensions()  # the stored dimension is often wrong in files written by other programs
-    cells: dict[tuple[int, int], tuple[object, str | None]] = {}
-    for r, row in enumerate(ws.iter_rows(), start=1):
-        for c, cell in enumerate(row, start=1):
-            value = cell.value
-            if value is None or (isinstance(value, str) and not value.strip()):
-                continue
-            cells[(r, c)] = (value, getattr(cell, "number_format", None))
-    return _Grid(cells, _merged_ranges(ws))
-
-
-def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
-    """(min_row, min_col, max_row, max_col) of the sheet's merged ranges, streamed from its XML."""
-    from openpyxl.utils.cell import range_boundaries
-
-    ranges = []
-    try:
-        with ws._get_source() as source:  # read-only worksheets do not expose merged cells
-            for _, element in ElementTree.iterparse(source, events=("end",)):
-                if element.tag == f"{SHEET_NS}mergeCell":
-                    min_col, min_row, max_col, max_row = range_boundaries(element.get("ref"))
-                    ranges.append((min_row, min_col, max_row, max_col))
-                elif element.tag == f"{SHEET_NS}row":
-                    element.clear()
-    except (AttributeError, ElementTree.ParseError, KeyError, ValueError) as exc:
-        log.warning("sheet %r: merged cells not read (%s); reading it without them", ws.title, exc)
-    return ranges
-
-
-def _saved_at(path: Path) -> dt.datetime | None:
-    """dcterms:modified of docProps/core.xml: set by Excel when the workbook is saved (UTC)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            core = ElementTree.fromstring(archive.read("docProps/core.xml"))
-    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError):
-        return None
-    node = core.find("{http://purl.org/dc/terms/}modified")
-    if node is None or not (node.text or "").strip():
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(node.text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 # --- the workbook ---------------------------------------------------------------------------------
@@ -265,7 +78,7 @@ def parse_workbook(path: str | Path, tpl: Template | None = None) -> ParsedWorkb
     _inherit_title_block(sheets, issues)
     for sheet in sheets:
         _check_title_block(sheet, issues)
-    return ParsedWorkbook(name, _saved_at(path), sheets, issues)
+    return ParsedWorkbook(name, saved_at(path), sheets, issues)
 
 
 def _inherit_title_block(sheets: list[SheetReport], issues: list[Issue]) -> None:
@@ -309,7 +122,7 @@ def _sheet_name(ws) -> str:
 
 
 def _parse_sheet(ws, index: int, tpl: Template, issues: list[Issue]) -> SheetReport | None:
-    grid = _read_grid(ws)
+    grid = read_grid(ws)
     name = _sheet_name(ws)
     found = _find_header(grid, tpl)
     if found is None:
@@ -324,14 +137,14 @@ def _parse_sheet(ws, index: int, tpl: Template, issues: list[Issue]) -> SheetRep
     )
     _note_extra_columns(grid, header_rows, columns, name, issues)
     _read_title_block(grid, header_rows[0], tpl, report, issues)
-    _read_body(grid, header_rows[-1] + 1, columns, tpl, report, issues)
+    read_body(grid, header_rows[-1] + 1, columns, tpl, report, issues)
     if report.rows_read == 0:
         issues.append(Issue("info", "table has no values; sheet not read", sheet=name))
         return None
     return report
 
 
-def _header_mapping(grid: _Grid, row: int, tpl: Template) -> dict[int, str]:
+def _header_mapping(grid: Grid, row: int, tpl: Template) -> dict[int, str]:
     mapping = {}
     for col, text in grid.row_texts(row):
         name = tpl.column_for_header(text)
@@ -340,7 +153,7 @@ def _header_mapping(grid: _Grid, row: int, tpl: Template) -> dict[int, str]:
     return mapping
 
 
-def _find_header(grid: _Grid, tpl: Template) -> tuple[list[int], dict[str, int]] | None:
+def _find_header(grid: Grid, tpl: Template) -> tuple[list[int], dict[str, int]] | None:
     """The header row(s) and the column of each template column found."""
     best_row, best = None, {}
     for row in range(1, min(grid.max_row, tpl.header_search_rows) + 1):
@@ -374,7 +187,7 @@ def _find_header(grid: _Grid, tpl: Template) -> tuple[list[int], dict[str, int]]
     return sorted(rows), columns
 
 
-def _row_has_numbers(grid: _Grid, row: int) -> bool:
+def _row_has_numbers(grid: Grid, row: int) -> bool:
     return any(isinstance(grid.value(row, c), int | float) for c in range(1, grid.max_col + 1))
 
 
@@ -394,7 +207,7 @@ def _note_extra_columns(grid, header_rows, columns, sheet, issues) -> None:
 # --- title block ----------------------------------------------------------------------------------
 
 
-def _read_title_block(grid: _Grid, header_row: int, tpl: Template, report: SheetReport, issues: list) -> None:
+def _read_title_block(grid: Grid, header_row: int, tpl: Template, report: SheetReport, issues: list) -> None:
     labelled: dict[str, tuple[object, str]] = {}
     free_lines: list[str] = []
     for row in range(1, header_row):
@@ -481,182 +294,3 @@ def _period(text: str | None, sheet: str, issues: list[Issue]) -> Period | None:
     except PeriodError as exc:
         issues.append(Issue("error", str(exc), sheet=sheet, column="Kỳ báo cáo", cell_text=text))
         return None
-
-
-# --- table body -----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Candidate:
-    row: ReportRow
-    numbers: dict[str, Number]
-
-
-def _read_body(grid: _Grid, first_row: int, columns: dict[str, int], tpl, report: SheetReport, issues) -> None:
-    sheet = report.sheet_name
-    header = {c.name: c.header for c in tpl.columns}  # how issues name a column: "Thực hiện (F)"
-    header.update({name: f"{header[name]} ({get_column_letter(col)})" for name, col in columns.items()})
-    candidates: list[_Candidate] = []
-    context: str | None = None  # the indicator a row without its own name belongs to
-    if _is_numbering_row(grid, first_row):
-        first_row += 1
-    for row in range(first_row, grid.max_row + 1):
-        texts = grid.row_texts(row)
-        if not texts:
-            continue
-
-        def cell(name: str, row: int = row):
-            return grid.get(row, columns[name]) if name in columns else (None, None)
-
-        numbers = {name: parse_number(*cell(name)) if name in columns else BLANK for name in VALUE_COLUMNS}
-        if tpl.ends_table(texts[0][1]) and not any(n.present for n in numbers.values()):
-            break
-        indicator = clean(cell("indicator_text")[0])
-        level_text = clean(cell("level_text")[0])
-        if indicator is not None and level_text is None and tpl.admin_level(indicator) and context:
-            level_text, indicator = indicator, context  # "- Cấp tỉnh" under "Tỷ lệ hồ sơ trực tuyến"
-        if not any(n.present for n in numbers.values()):
-            if indicator is not None and not tpl.admin_level(indicator):
-                context = indicator  # a heading, or an indicator left empty
-            continue
-        report.rows_read += 1
-        if indicator is None:
-            if context is not None and level_text is not None:
-                indicator = context  # the same indicator, another level (name not repeated)
-            else:
-                report.rows_rejected += 1
-                issues.append(
-                    Issue("error", "values without an indicator name (Chỉ tiêu); row not loaded",
-                          sheet=sheet, row=row, column=header["indicator_text"])
-                )  # fmt: skip
-                continue
-        context = indicator
-        bad = [(name, n) for name, n in numbers.items() if n.kind == "invalid"]
-        fatal = [(name, n) for name, n in bad if name == "actual_value"]
-        for name, n in bad:
-            severity = "error" if fatal else "warning"
-            outcome = "row not loaded" if fatal else "cell ignored"
-            issues.append(
-                Issue(severity, f"{n.reason}; {outcome}", sheet=sheet, row=row, column=header[name], cell_text=n.shown)
-            )
-        if fatal:
-            report.rows_rejected += 1
-            continue
-        numbers = {name: (BLANK if n.kind == "invalid" else n) for name, n in numbers.items()}
-        unit_text = clean(cell("unit_text")[0]) or report.default_unit
-        if unit_text is None and (m := _UNIT_SUFFIX.search(indicator)):
-            unit_text = m[1].strip()  # "Tỷ lệ hộ gia đình có cáp quang (%)"
-        admin_level = tpl.admin_level(level_text) if level_text else None
-        if level_text and admin_level is None:
-            issues.append(
-                Issue("warning", "is not a level (Tỉnh, Huyện, Xã, Toàn tỉnh); row kept for review",
-                      sheet=sheet, row=row, column=header["level_text"], cell_text=level_text)
-            )  # fmt: skip
-        unit_kind = None
-        if unit_text is not None:
-            unit_kind = "percent" if tpl.is_percent_unit(unit_text) else "other"
-        elif any(n.percent for n in numbers.values()) or any(
-            indicator_key(indicator).startswith(w) for w in RATE_WORDS
-        ):
-            unit_kind = "percent"
-        candidates.append(
-            _Candidate(
-                ReportRow(
-                    source_row=row,
-                    indicator_text=indicator,
-                    stt=clean(grid.text(row, columns["stt"])) if "stt" in columns else None,
-                    unit_text=unit_text,
-                    unit_kind=unit_kind,
-                    level_text=level_text,
-                    admin_level=admin_level,
-                    numerator=numbers["numerator"].value,
-                    denominator=numbers["denominator"].value,
-                    actual_text=numbers["actual_value"].shown,
-                    note=clean(cell("note")[0]),
-                ),
-                numbers,
-            )
-        )
-    _settle_values(candidates, sheet, header, issues)
-    report.rows = [c.row for c in candidates]
-
-
-def _is_numbering_row(grid: _Grid, row: int) -> bool:
-    """The row of column numbers under a header: (1) (2) (3) …, A B 1 2 …, (5)=(6)/(7)."""
-    texts = grid.row_texts(row)
-    return len(texts) >= 3 and all(_NUMBERING_CELL.match(t) for _, t in texts)
-
-
-def _settle_values(candidates: list[_Candidate], sheet: str, header: dict[str, str], issues: list[Issue]) -> None:
-    """Plan and actual values in their unit: percentages in 0–100 whatever way the sheet wrote them."""
-    fractions = {}  # per column: does the sheet write its percentages as fractions (0,766)?
-    for name in ("plan_value", "actual_value"):
-        bare = [
-            n.value
-            for c in candidates
-            if c.row.unit_kind == "percent" and (n := c.numbers[name]).kind == "number" and not n.percent and n.value
-        ]
-        fractions[name] = bool(bare) and all(abs(v) <= 1 for v in bare)
-    for c in candidates:
-        row, numbers = c.row, c.numbers
-        ratio = None
-        if row.numerator is not None and row.denominator:
-            ratio = row.numerator / row.denominator
-        for name in ("plan_value", "actual_value"):
-            n = numbers[name]
-            if n.kind != "number":
-                continue
-            value = n.value
-            if row.unit_kind == "percent" and not n.percent:
-                value = _percent_value(n, ratio if name == "actual_value" else None, fractions[name], row, sheet,
-                                       header[name], issues)  # fmt: skip
-            elif row.unit_kind == "other" and n.percent:
-                issues.append(
-                    Issue("warning", f"has a % sign but the unit is {row.unit_text!r}; read as written",
-                          sheet=sheet, row=row.source_row, column=header[name], cell_text=n.shown)
-                )  # fmt: skip
-            setattr(row, name, tidy(value))
-        if row.actual_value is None and ratio is not None and row.unit_kind in ("percent", None):
-            row.actual_value = tidy(round(100 * ratio, 4))
-            row.unit_kind = "percent"
-            row.value_derived = True
-            issues.append(
-                Issue("info", f"Thực hiện computed from Tử số/Mẫu số: {row.actual_value}%",
-                      sheet=sheet, row=row.source_row, column=header["actual_value"], cell_text=row.actual_text)
-            )  # fmt: skip
-        elif row.actual_value is not None and ratio is not None and row.unit_kind == "percent":
-            expected = 100 * ratio
-            if abs(row.actual_value - expected) > PERCENT_POINTS_TOLERANCE:
-                issues.append(
-                    Issue("warning",
-                          f"differs from Tử số/Mẫu số ({_fmt(expected)}%); the reported value is kept",
-                          sheet=sheet, row=row.source_row, column=header["actual_value"], cell_text=row.actual_text)
-                )  # fmt: skip
-
-
-def _percent_value(n: Number, ratio, fractions: bool, row: ReportRow, sheet: str, column: str, issues) -> Decimal:
-    """A bare number in a percent row: a fraction (0,766) or percentage points (76,6)?"""
-    value = n.value
-    if ratio is not None:
-        if abs(value) <= 1 and abs(value - ratio) <= FRACTION_TOLERANCE:
-            return value * 100  # 0,766 with Tử số/Mẫu số = 0,766
-        if abs(value - 100 * ratio) <= PERCENT_POINTS_TOLERANCE:
-            return value
-    if fractions:
-        issues.append(
-            Issue("info", f"read as {_fmt(value * 100)}% (the column writes percentages as fractions)",
-                  sheet=sheet, row=row.source_row, column=column, cell_text=n.shown)
-        )  # fmt: skip
-        return value * 100
-    if 0 < abs(value) < 1:
-        issues.append(
-            Issue("warning", f"read as {_fmt(value)}% (other values of the column are percentages); "
-                  f"write {_fmt(value * 100)}% if a fraction was meant",
-                  sheet=sheet, row=row.source_row, column=column, cell_text=n.shown)
-        )  # fmt: skip
-    return value
-
-
-def _fmt(value: Decimal) -> str:
-    text = format(round(Decimal(value), 4).normalize(), "f")
-    return text.replace(".", ",")
