@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pyarrow as pa
@@ -268,7 +269,8 @@ def _pull_in_a_subprocess(server: PortalServer) -> subprocess.Popen:
         "CDS_PORTAL_TOKEN": TOKEN,
         "PYTHONPATH": str(ROOT / "src"),
     }
-    command = [sys.executable, "-m", "cds_warehouse.extract", "--page-size", str(PAGE), "--lag", "0"]
+    cds = str(Path(sys.executable).parent / "cds")
+    command = [cds, "ingest-api", "--page-size", str(PAGE), "--lag", "0"]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -134,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cds_warehouse.agency_reports import cli as agency_reports_cli
     from cds_warehouse.extract import cli as extract_cli
 
-    parser = argparse.ArgumentParser(prog="cds", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="cds", description="The CĐS indicator warehouse's commands, and its development kit's when installed."
+    )
     subparsers = parser.add_subparsers(required=True)
     for register_part in (register, extract_cli.register, agency_reports_cli.register, _register_devkit):
         register_part(subparsers)
