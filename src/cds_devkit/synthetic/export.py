@@ -1,10 +1,11 @@
 """Synthetic dossier export of a provincial public-service portal.
 
-Writes a CSV that follows the contract in ``cds_warehouse/sources/portal_dossiers.yml`` (headers, order, types, accepted
-values) with plausible volumes and rates for three provinces before the 1 July 2025 reorganization:
+Writes a CSV that follows the contract in ``cds_warehouse/sources/portal_dossiers.yml`` (headers, order,
+types, accepted values) with plausible volumes and rates for three provinces before the 1 July 2025 reorganization:
 "27" Bắc Ninh (large), "06" Bắc Kạn (small) and "40" Nghệ An (large). See docs/sources/portal_dossiers.md.
 
-Handling-unit codes are fixed by the tables in this module and do not depend on the seed:
+Handling-unit codes are fixed by the reference data (``data/provinces.yml``: the order of departments,
+districts and communes) and do not depend on the seed:
 
 * provincial departments: ``{province}.S{nn}``, e.g. ``27.S03`` (Sở Tài nguyên và Môi trường, Bắc Ninh)
 * district-level People's Committees: ``{province}.H{nn}``, e.g. ``27.H03`` (UBND huyện Tiên Du)
@@ -47,16 +48,13 @@ from cds_devkit.synthetic.applicants import draw_applicants
 from cds_devkit.synthetic.arrays import csv_escape, lut, object_lut
 from cds_devkit.synthetic.dossiers import draw_dossiers
 from cds_devkit.synthetic.parameters import (
-    BOM,
     DAY,
     DEFECT_KINDS,
     EARLIEST_START,
     LEVEL_NAMES,
-    LINE_END,
     RATING_NAMES,
     REORGANIZATION,
     STATUS_NAMES,
-    WRITE_ROWS,
 )
 from cds_devkit.synthetic.reference import Reference
 from cds_devkit.synthetic.reference_data import PROVINCES
@@ -64,6 +62,9 @@ from cds_devkit.synthetic.working_days import Calendar, add_months
 
 CONTRACT_PATH = Path(cds_warehouse.__file__).parent / "sources" / "portal_dossiers.yml"
 CHUNK_ROWS = 50_000  # rows drawn at a time; part of the seed's meaning, so fixed
+WRITE_ROWS = 10_000
+BOM = b"\xef\xbb\xbf"
+LINE_END = "\r\n"
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,6 @@ from datetime import date
 
 import numpy as np
 
-WRITE_ROWS = 10_000
-BOM = b"\xef\xbb\xbf"
-LINE_END = "\r\n"
-
 PROVINCE, DISTRICT, COMMUNE = 0, 1, 2
 LEVEL_NAMES = ("Tỉnh", "Huyện", "Xã")
 
