@@ -82,7 +82,7 @@ test-fast: db-up airflow-db dbt-parse
 
 # Speed and memory, one run: `make bench` (1M dossiers), `make bench BENCH_ARGS=--ten-million`.
 bench: db-up dbt-parse
-	$(BIN)/python -m cds_warehouse.bench $(BENCH_ARGS)
+	$(BIN)/cds bench $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check src tests dags

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "agency_reports"))
 from report_workbooks import simple_report  # noqa: E402
 
 from cds_warehouse.agency_reports.loader import gate_batch, load_report, regate  # noqa: E402
-from cds_warehouse.agency_reports.report import ReportFileError  # noqa: E402
+from cds_warehouse.agency_reports.parser import ReportFileError  # noqa: E402
 
 D = Decimal
 ROWS = [

@@ -15,12 +15,11 @@ from openpyxl import Workbook
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "agency_reports"))
 from report_workbooks import HEADERS, simple_report, write  # noqa: E402
 
+from cds_devkit.agency_samples import save, write_sample_workbook  # noqa: E402
 from cds_warehouse.agency_reports.agencies import resolve_agency  # noqa: E402
 from cds_warehouse.agency_reports.numbers import parse_number  # noqa: E402
-from cds_warehouse.agency_reports.parser import parse_workbook  # noqa: E402
+from cds_warehouse.agency_reports.parser import ReportFileError, parse_workbook  # noqa: E402
 from cds_warehouse.agency_reports.periods import PeriodError, parse_period, parse_report_date  # noqa: E402
-from cds_warehouse.agency_reports.report import ReportFileError  # noqa: E402
-from cds_warehouse.agency_reports.samples import save, write_sample_workbook  # noqa: E402
 from cds_warehouse.agency_reports.text import fold, indicator_key  # noqa: E402
 
 D = Decimal
@@ -419,7 +418,7 @@ def test_files_that_are_not_reports_fail_with_a_clear_reason(tmp_path):
 
 
 def test_the_demo_files_read_cleanly_and_name_known_agencies(tmp_path):
-    from cds_warehouse.agency_reports.samples import write_demo_files
+    from cds_devkit.agency_samples import write_demo_files
 
     paths = write_demo_files(tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in paths] == [

@@ -12,12 +12,14 @@ from datetime import date, datetime
 import pytest
 import yaml
 
-from cds_warehouse import generate
-from cds_warehouse.generate import contract_columns, generate_portal_export
+from cds_devkit.synthetic import contract_columns, generate_portal_export
+from cds_devkit.synthetic import export as synthetic_export
+from cds_devkit.synthetic.reference_data import CCCD_PROVINCES, PROVINCES, read_admin_units
+from cds_warehouse.cli import main as cds
 
 ROWS = 20_000
 COLUMNS = contract_columns()
-FORMATS = yaml.safe_load(generate.CONTRACT_PATH.read_text(encoding="utf-8"))["format"]["timestamp_formats"]
+FORMATS = yaml.safe_load(synthetic_export.CONTRACT_PATH.read_text(encoding="utf-8"))["format"]["timestamp_formats"]
 OPEN = {"Đã tiếp nhận", "Đang xử lý", "Chờ bổ sung"}
 FINISHED = {"Đã kết thúc", "Đã trả kết quả"}
 
@@ -239,7 +241,7 @@ def test_personal_data_looks_real(rows):
 
 def test_bad_and_duplicate_rows(tmp_path, monkeypatch):
     # Small chunks so that defects fall into several chunks.
-    monkeypatch.setattr(generate, "CHUNK_ROWS", 4_000)
+    monkeypatch.setattr(synthetic_export, "CHUNK_ROWS", 4_000)
     summary = generate_portal_export(tmp_path / "bad.csv", ROWS, bad_rows=40, duplicate_rows=25)
     rows = read_rows(summary.path)
     broken = [i for i, row in enumerate(rows, start=1) if violations(row)]
@@ -271,7 +273,40 @@ def test_province_subset_and_arguments(tmp_path):
 
 def test_command_line(tmp_path, capsys):
     out = tmp_path / "cli.csv"
-    assert generate.main([str(out), "--rows", "300", "--seed", "3", "--no-bom"]) == 0
+    cds(["generate", str(out), "--rows", "300", "--seed", "3", "--no-bom"])
     printed = capsys.readouterr().out
     assert hashlib.sha256(out.read_bytes()).hexdigest() in printed
     assert not out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+# Exports written before the reference lists became data files: the same arguments give the same bytes.
+PINNED = [
+    (
+        {"rows": 3000, "seed": 2025, "bad_rows": 5, "duplicate_rows": 3},
+        "fadebd82e63826cda406d97911f697c3ff70533080bbcbdacba9506f1cf11b22",
+    ),
+    (
+        {"rows": 2000, "seed": 11, "provinces": ("40", "06")},
+        "30be45add34ed714201b57daaed1a84b4c3d1bf44f1968c247a490e245d3459b",
+    ),
+]
+
+
+@pytest.mark.parametrize(("arguments", "sha256"), PINNED)
+def test_export_bytes_are_pinned(tmp_path, arguments, sha256):
+    summary = generate_portal_export(tmp_path / "pinned.csv", **arguments)
+    assert summary.sha256 == hashlib.sha256(summary.path.read_bytes()).hexdigest() == sha256
+
+
+def test_admin_units_come_from_the_dbt_seed():
+    """Province and district names are the seed's (dbt_project/seeds/admin_units.csv), not a second list."""
+    seed = [u for u in read_admin_units() if u["valid_to"] == "2025-06-30"]
+    names = {(u["level"], u["name_vi"]) for u in seed}
+    for spec in PROVINCES.values():
+        assert ("province", f"Tỉnh {spec.name}") in names
+        for district in spec.districts:
+            assert ("district", f"{district.kind[0].upper()}{district.kind[1:]} {district.name}") in names
+    assert len({d.name for spec in PROVINCES.values() for d in spec.districts}) == sum(
+        u["level"] == "district" for u in seed
+    )
+    assert list(CCCD_PROVINCES) == sorted(int(u["unit_code"]) for u in seed if u["level"] == "province")

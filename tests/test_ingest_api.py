@@ -9,19 +9,20 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pyarrow as pa
 import pytest
 from conftest import ROOT
 
+from cds_devkit.portal_server import FaultPlan, PortalDataset, PortalServer
 from cds_warehouse.extract import PortalApiError, RetryPolicy, ingest_api
 from cds_warehouse.extract import portal_api as portal_api_module
 from cds_warehouse.extract.contract import parse_ts
 from cds_warehouse.extract.ingest import DEFAULT_OVERLAP
 from cds_warehouse.extract.portal_api import Key, Page, PortalConfig
 from cds_warehouse.load import keyed_hash
-from cds_warehouse.portal_server import FaultPlan, PortalDataset, PortalServer
 
 TOKEN = "test-token-9b2e"
 FAST = RetryPolicy(max_attempts=5, backoff_base=0.01, backoff_max=0.05, connect_timeout=0.5, read_timeout=1.0)
@@ -268,7 +269,8 @@ def _pull_in_a_subprocess(server: PortalServer) -> subprocess.Popen:
         "CDS_PORTAL_TOKEN": TOKEN,
         "PYTHONPATH": str(ROOT / "src"),
     }
-    command = [sys.executable, "-m", "cds_warehouse.extract", "--page-size", str(PAGE), "--lag", "0"]
+    cds = str(Path(sys.executable).parent / "cds")
+    command = [cds, "ingest-api", "--page-size", str(PAGE), "--lag", "0"]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -34,7 +34,7 @@ def _personal_values(export: Path, limit: int = 300) -> dict[str, list[str]]:
 
 @pytest.mark.slow
 def test_no_personal_data_in_any_table(conn, dsn, tmp_path):
-    from cds_warehouse.generate import generate_portal_export
+    from cds_devkit.synthetic import generate_portal_export
 
     export = tmp_path / "export.csv"
     generate_portal_export(export, rows=5_000, seed=11)

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from cds_devkit.portal_server import FAULT_KINDS, FaultPlan, PortalDataset, PortalServer
 from cds_warehouse.extract.contract import format_ts
 from cds_warehouse.extract.http import PortalApiError, RetryPolicy, _retry_after
 from cds_warehouse.extract.portal_api import PortalApi, PortalConfig, page_to_batch, portal_config
-from cds_warehouse.portal_server import FAULT_KINDS, FaultPlan, PortalDataset, PortalServer
 from cds_warehouse.sources import load_source
 
 TOKEN = "test-token-4f1c"
@@ -248,7 +248,7 @@ def test_a_body_trickled_past_the_answer_timeout_is_abandoned_and_asked_again(da
 
 
 def test_a_row_with_a_key_the_contract_does_not_allow_fails_at_once(server, monkeypatch):
-    from cds_warehouse.portal_server import _Index
+    from cds_devkit.portal_server.server import _Index
 
     rows = _Index.rows
 

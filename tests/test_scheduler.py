@@ -24,8 +24,8 @@ import requests
 from conftest import ROOT, bi_login, dossier, fresh_database, write_export
 from mail_sink import MailSink
 
-from cds_warehouse.generate import generate_portal_export
-from cds_warehouse.portal_server import PortalDataset, PortalServer
+from cds_devkit.portal_server import PortalDataset, PortalServer
+from cds_devkit.synthetic import generate_portal_export
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from leaks import personal_values
 
+from cds_devkit.portal_server import PortalDataset, PortalServer
 from cds_warehouse.extract import RetryPolicy, ingest_api
 from cds_warehouse.extract.portal_api import PortalConfig
-from cds_warehouse.portal_server import PortalDataset, PortalServer
 
 TOKEN = "fault-token-5d1a"
 FAST = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_max=0.05, connect_timeout=0.5, read_timeout=2.0)

@@ -8,8 +8,8 @@ import pytest
 from api_helpers import FAST, PAGE, TOKEN, applicants, assert_exactly_once, pull
 from leaks import LeakScan, personal_values
 
+from cds_devkit.portal_server import FaultPlan, PortalDataset, PortalServer
 from cds_warehouse.extract import PortalApiError, RetryPolicy
-from cds_warehouse.portal_server import FaultPlan, PortalDataset, PortalServer
 
 
 @pytest.fixture(scope="module")

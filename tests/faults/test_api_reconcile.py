@@ -12,10 +12,10 @@ from api_helpers import TOKEN, applicants, assert_exactly_once, pull, raw_keys, 
 from conftest import ROOT
 from leaks import LeakScan
 
+from cds_devkit.portal_server import PortalDataset, PortalServer
 from cds_warehouse.extract.contract import parse_ts
 from cds_warehouse.extract.portal_api import PortalConfig
 from cds_warehouse.extract.reconcile import CountsMismatch, reconcile_api
-from cds_warehouse.portal_server import PortalDataset, PortalServer
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import pytest
 from api_helpers import TOKEN, applicants, assert_exactly_once, pull
 from leaks import LeakScan
 
+from cds_devkit.portal_server import PortalDataset, PortalServer
 from cds_warehouse.db import SCHEMA_APPLIED, apply_raw_schema
 from cds_warehouse.extract.ingest import DEFAULT_OVERLAP, PortalClockError
-from cds_warehouse.portal_server import PortalDataset, PortalServer
 
 
 @pytest.fixture(scope="module")

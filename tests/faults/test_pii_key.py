@@ -10,12 +10,12 @@ import pytest
 from conftest import write_export
 from leaks import LeakScan, applicants, personal_values
 
+from cds_devkit.portal_server import PortalDataset, PortalServer
 from cds_warehouse import cli
 from cds_warehouse.extract import PortalConfig, RetryPolicy, ingest_api
 from cds_warehouse.load import load_file
 from cds_warehouse.orchestration import ingest_landing
 from cds_warehouse.pii_key import PiiKeyChanged, fingerprint
-from cds_warehouse.portal_server import PortalDataset, PortalServer
 
 FIRST_KEY = "test-key-not-a-secret"  # tests/conftest.py's
 SECOND_KEY = "a-second-key-for-the-rotation-test-0123456789"

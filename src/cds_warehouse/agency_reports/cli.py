@@ -1,7 +1,5 @@
-"""`cds agency-reports <command>` (also `python -m cds_warehouse.agency_reports <command>`).
+"""`cds agency-reports <command>` (the sample workbooks: `cds samples`, from the devkit).
 
-sample [OUT.xlsx]         write the documented sample workbook (docs/samples/bao_cao_cds_mau.xlsx)
-demo-files [LANDING]      write the demo workbooks and a published-766 CSV into the landing folders
 parse FILE.xlsx           show what the parser reads from a workbook (no database)
 load FILE.xlsx            load one workbook as a batch (no gate)
 gate LOAD_ID              run the quality gate on a loaded batch
@@ -12,9 +10,7 @@ review                    list the rows awaiting review
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -40,7 +36,7 @@ def _parse(args) -> None:
 
 def _load(args) -> None:
     from cds_warehouse.agency_reports.loader import load_report
-    from cds_warehouse.cli import export_warehouse_env
+    from cds_warehouse.local_run import export_warehouse_env
 
     export_warehouse_env()
     print(load_report(args.file).summary())
@@ -48,8 +44,8 @@ def _load(args) -> None:
 
 def _gate(args, again: bool = False) -> None:
     from cds_warehouse.agency_reports.loader import gate_batch, regate
-    from cds_warehouse.cli import export_warehouse_env
     from cds_warehouse.db import connect
+    from cds_warehouse.local_run import export_warehouse_env
 
     export_warehouse_env()
     if again:
@@ -67,7 +63,7 @@ def _gate(args, again: bool = False) -> None:
 
 def _review(args) -> None:
     from cds_warehouse.agency_reports.landing import rows_awaiting_review
-    from cds_warehouse.cli import export_warehouse_env
+    from cds_warehouse.local_run import export_warehouse_env
 
     export_warehouse_env()
     total, lines = rows_awaiting_review(limit=args.limit)
@@ -76,21 +72,14 @@ def _review(args) -> None:
         print(f"  {line}")
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    from cds_warehouse.agency_reports.samples import write_demo_files, write_sample_workbook
-    from cds_warehouse.landing import landing_dir
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    parser = argparse.ArgumentParser(
-        prog="cds agency-reports", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def register(subparsers) -> None:
+    top = subparsers.add_parser(
+        "agency-reports",
+        help="agency report workbooks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(required=True)
-    p = sub.add_parser("sample", help="write the documented sample workbook")
-    p.add_argument("out", type=Path, nargs="?", default=Path("docs/samples/bao_cao_cds_mau.xlsx"))
-    p.set_defaults(func=lambda a: print(write_sample_workbook(a.out)))
-    p = sub.add_parser("demo-files", help="write demo workbooks and a published-766 CSV into the landing folders")
-    p.add_argument("landing", type=Path, nargs="?", default=None)
-    p.set_defaults(func=lambda a: print(*write_demo_files(a.landing or landing_dir("agency_reports").parent), sep="\n"))
+    sub = top.add_subparsers(required=True)
     p = sub.add_parser("parse", help="show what the parser reads from a workbook")
     p.add_argument("file", type=Path)
     p.set_defaults(func=_parse)
@@ -106,9 +95,3 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = sub.add_parser("review", help="list the rows awaiting review")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=_review)
-    args = parser.parse_args(argv)
-    args.func(args)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,5 @@
-"""A worksheet's cells as the parser reads them: values and number formats by row and column, merged
-ranges resolved (read from the sheet's XML, as openpyxl's read-only mode does not give them), and the
-workbook's own "last saved" time."""
+"""A sheet's cells as the parser reads them: values and number formats, merged ranges resolved from the
+sheet's XML (openpyxl does not give them in read-only mode), and the workbook's last-saved time."""
 
 from __future__ import annotations
 

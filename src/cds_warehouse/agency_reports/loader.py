@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cds_warehouse.agency_reports.agencies import resolve_agency
-from cds_warehouse.agency_reports.parser import parse_workbook
-from cds_warehouse.agency_reports.report import Issue, ParsedWorkbook
+from cds_warehouse.agency_reports.parser import Issue, ParsedWorkbook, parse_workbook
 from cds_warehouse.audit import claim_content, open_audit, previous_load, record_failure
 from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.landing import shown_name

@@ -14,19 +14,31 @@ are read from the sheet's XML.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import unicodedata
 from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from cds_warehouse.agency_reports.body import read_body
 from cds_warehouse.agency_reports.grid import Grid, read_grid, saved_at
+from cds_warehouse.agency_reports.periods import (
+    Period,
+    PeriodError,
+    is_letter_date_line,
+    parse_period,
+    parse_report_date,
+)
 from cds_warehouse.agency_reports.report import Issue, ParsedWorkbook, ReportFileError, SheetReport
+from cds_warehouse.agency_reports.table_body import read_body
 from cds_warehouse.agency_reports.template import Template, template
-from cds_warehouse.agency_reports.title_block import check_title_block, inherit_title_block, read_title_block
+from cds_warehouse.agency_reports.text import clean, fold
 
 MAX_FILE_BYTES = 50 << 20
+NATIONAL_MOTTO = ("cong hoa xa hoi chu nghia viet nam", "doc lap tu do hanh phuc")
+_DOCUMENT_NUMBER = re.compile(r"^so \d")
+
 
 # --- the workbook ---------------------------------------------------------------------------------
 
@@ -63,10 +75,43 @@ def parse_workbook(path: str | Path, tpl: Template | None = None) -> ParsedWorkb
             f"{name}: no sheet has a table with the template's columns "
             f"({', '.join(c.header for c in tpl.columns)}) and at least one value: {details}"
         )
-    inherit_title_block(sheets, issues)
+    _inherit_title_block(sheets, issues)
     for sheet in sheets:
-        check_title_block(sheet, issues)
+        _check_title_block(sheet, issues)
     return ParsedWorkbook(name, saved_at(path), sheets, issues)
+
+
+def _inherit_title_block(sheets: list[SheetReport], issues: list[Issue]) -> None:
+    """A sheet without its own agency, province, period or report date takes the first sheet's."""
+    for attr, label in (
+        ("agency_text", "Đơn vị báo cáo"),
+        ("province_text", "Tỉnh"),
+        ("period_text", "Kỳ báo cáo"),
+        ("submitted_text", "Ngày báo cáo"),
+    ):
+        donor = next((s for s in sheets if getattr(s, attr)), None)
+        if donor is None:
+            continue
+        for sheet in sheets:
+            if getattr(sheet, attr) is None and sheet is not donor:
+                setattr(sheet, attr, getattr(donor, attr))
+                if attr == "period_text":
+                    sheet.period = donor.period
+                if attr == "submitted_text":
+                    sheet.submitted_on, sheet.submitted_at = donor.submitted_on, donor.submitted_at
+                issues.append(Issue("info", f"{label} taken from sheet {donor.sheet_name!r}", sheet=sheet.sheet_name))
+
+
+def _check_title_block(sheet: SheetReport, issues: list[Issue]) -> None:
+    if sheet.agency_text is None:
+        issues.append(Issue("error", "no reporting agency (Đơn vị báo cáo) in the title block", sheet=sheet.sheet_name))
+    if sheet.period is None and sheet.period_text is None:
+        issues.append(Issue("error", "no reporting period (Kỳ báo cáo) in the title block", sheet=sheet.sheet_name))
+    elif sheet.period is None:
+        issues.append(
+            Issue("error", "is not a period (Tháng 9/2025, Quý III/2025, 6 tháng đầu năm 2025, Năm 2025)",
+                  sheet=sheet.sheet_name, column="Kỳ báo cáo", cell_text=sheet.period_text)
+        )  # fmt: skip
 
 
 # --- one sheet ------------------------------------------------------------------------------------
@@ -91,7 +136,7 @@ def _parse_sheet(ws, index: int, tpl: Template, issues: list[Issue]) -> SheetRep
         columns={column: get_column_letter(col) for column, col in columns.items()},
     )
     _note_extra_columns(grid, header_rows, columns, name, issues)
-    read_title_block(grid, header_rows[0], tpl, report, issues)
+    _read_title_block(grid, header_rows[0], tpl, report, issues)
     read_body(grid, header_rows[-1] + 1, columns, tpl, report, issues)
     if report.rows_read == 0:
         issues.append(Issue("info", "table has no values; sheet not read", sheet=name))
@@ -157,3 +202,95 @@ def _note_extra_columns(grid, header_rows, columns, sheet, issues) -> None:
             extra.append(f"{get_column_letter(col)} ({' / '.join(dict.fromkeys(texts))})")
     if extra:
         issues.append(Issue("info", f"columns not in the template are ignored: {', '.join(extra)}", sheet=sheet))
+
+
+# --- title block ----------------------------------------------------------------------------------
+
+
+def _read_title_block(grid: Grid, header_row: int, tpl: Template, report: SheetReport, issues: list) -> None:
+    labelled: dict[str, tuple[object, str]] = {}
+    free_lines: list[str] = []
+    for row in range(1, header_row):
+        cells = [(c, grid.cells[(row, c)][0]) for c in range(1, grid.max_col + 1) if (row, c) in grid.cells]
+        skip_next = False
+        for i, (_, value) in enumerate(cells):
+            if skip_next:
+                skip_next = False
+                continue
+            text = clean(value) if not isinstance(value, dt.date) else None
+            if text is None:
+                continue
+            label, colon, rest = text.partition(":")
+            field_name = tpl.title_field(label) if colon else tpl.title_field(text)
+            if field_name is not None:
+                if colon and rest.strip():
+                    labelled.setdefault(field_name, (rest.strip(), text))
+                elif i + 1 < len(cells):  # the value is in the next cell of the row
+                    labelled.setdefault(field_name, (cells[i + 1][1], text))
+                    skip_next = True
+                continue
+            free_lines.append(text)
+    report.heading_lines = free_lines
+    report.title = next((line for line in free_lines if fold(line).startswith("bao cao")), None)
+
+    if "agency" in labelled:
+        report.agency_text = clean(labelled["agency"][0])
+    if "province" in labelled:
+        report.province_text = clean(labelled["province"][0])
+    if "unit" in labelled:
+        report.default_unit = clean(labelled["unit"][0])
+    title_index = next((i for i, line in enumerate(free_lines) if line == report.title), len(free_lines))
+    heading = [
+        line
+        for line in free_lines[:title_index]
+        if fold(line) not in NATIONAL_MOTTO and not is_letter_date_line(line) and not _DOCUMENT_NUMBER.match(fold(line))
+    ]
+    if report.province_text is None:
+        report.province_text = next((line for line in heading if _is_province_committee(line)), None)
+    if report.agency_text is None and heading:
+        report.agency_text = heading[-1]  # "UBND TỈNH X" above "SỞ …": the lower line is the agency
+
+    if "period" in labelled:
+        value = labelled["period"][0]
+        report.period_text = clean(value) if not isinstance(value, dt.date) else f"{value:%m/%Y}"
+        report.period = _period(report.period_text, report.sheet_name, issues)
+    else:
+        for line in [report.title, *free_lines]:
+            if line is None or is_letter_date_line(line):
+                continue
+            try:
+                period = parse_period(line)
+            except PeriodError:
+                continue
+            if period is not None:
+                report.period_text, report.period = line, period
+                break
+
+    submitted = labelled.get("submitted")
+    if submitted is not None:
+        value = submitted[0]
+        report.submitted_text = value.isoformat() if isinstance(value, dt.date) else clean(value)
+        report.submitted_on, report.submitted_at = parse_report_date(value)
+        if report.submitted_on is None:
+            issues.append(
+                Issue("warning", "is not a date dd/mm/yyyy; the report's version is ordered by the file instead",
+                      sheet=report.sheet_name, column="Ngày báo cáo", cell_text=report.submitted_text)
+            )  # fmt: skip
+    else:
+        line = next((line for line in free_lines if is_letter_date_line(line)), None)
+        if line is not None:
+            report.submitted_text = line
+            report.submitted_on, report.submitted_at = parse_report_date(line)
+
+
+def _is_province_committee(line: str) -> bool:
+    key = fold(line)
+    return key.startswith(("ubnd tinh ", "uy ban nhan dan tinh ", "ubnd thanh pho ", "uy ban nhan dan thanh pho "))
+
+
+def _period(text: str | None, sheet: str, issues: list[Issue]) -> Period | None:
+    try:
+        return parse_period(text)
+    except PeriodError as exc:
+        issues.append(Issue("error", str(exc), sheet=sheet, column="Kỳ báo cáo", cell_text=text))
+        return None

@@ -1,4 +1,4 @@
-"""What reading a report workbook gives: its sheets' reports, their rows, and every issue met on the way."""
+"""What the parser gives: reports, their rows and the issues found, per sheet and per workbook."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from cds_warehouse.agency_reports.periods import Period
+from cds_warehouse.agency_reports.periods import (
+    Period,
+)
 from cds_warehouse.agency_reports.text import indicator_key
 
 

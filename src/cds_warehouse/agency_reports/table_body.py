@@ -1,6 +1,5 @@
-"""The table body of a report sheet: one row per indicator (and level), values read as a person would
-(percentages as fractions or points, rates recomputed from Tử số / Mẫu số), headings and numbering rows
-skipped, and the table's end at the footnotes or the signature block."""
+"""The table below the header: one ReportRow per indicator row, values read and settled (percentages,
+fractions, numerator and denominator checked against each other)."""
 
 from __future__ import annotations
 

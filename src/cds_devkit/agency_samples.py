@@ -1,8 +1,8 @@
 """Report workbooks written from code: the documented sample (docs/samples/bao_cao_cds_mau.xlsx) and the
 synthetic files ``make demo`` drops into the landing folder.
 
-    python -m cds_warehouse.agency_reports.samples docs/samples/bao_cao_cds_mau.xlsx
-    from cds_warehouse.agency_reports.samples import write_demo_files
+    cds samples workbook docs/samples/bao_cao_cds_mau.xlsx
+    from cds_devkit.agency_samples import write_demo_files
     write_demo_files(landing_dir("agency_reports").parent)   # agency_reports/ and published_766/
 
 The same call always writes the same bytes (fixed workbook timestamps and zip entry times).
@@ -10,7 +10,6 @@ The same call always writes the same bytes (fixed workbook timestamps and zip en
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import re
@@ -23,7 +22,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-HEADERS = ("STT", "Chỉ tiêu", "Đơn vị tính", "Cấp", "Kế hoạch", "Thực hiện", "Tử số", "Mẫu số", "Ghi chú")
+from cds_warehouse.sources import load_source
+
+# The table header as the contract (sources/agency_reports.yml) writes it, in its order.
+HEADERS = tuple(load_source("agency_reports").headers)
 WIDTHS = (6, 58, 11, 11, 11, 11, 12, 12, 36)
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 THIN = Side(style="thin")
@@ -334,9 +336,7 @@ def _district_ba_be(path: Path) -> Path:
     return write_report(path, report)
 
 
-PUBLISHED_766_HEADER = (
-    "province_code,period,indicator_code,admin_level,value,numerator,denominator,retrieved_at,source_url"
-)
+PUBLISHED_766_HEADER = ",".join(load_source("published_766").headers)
 PUBLISHED_766_ROWS = (
     "27,2025-04,online_dossier_rate,all,71.2,,,05/07/2025 08:00,https://dichvucong.gov.vn/p/home/dvc-index-tinhtp-tonghop.html",
     "27,2025-05,online_dossier_rate,all,72.8,,,05/07/2025 08:00,https://dichvucong.gov.vn/p/home/dvc-index-tinhtp-tonghop.html",
@@ -378,15 +378,18 @@ def write_demo_files(landing_root: str | Path) -> list[Path]:
     ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("out", type=Path, nargs="?", default=Path("docs/samples/bao_cao_cds_mau.xlsx"))
-    parser.add_argument("--demo", action="store_true", help="write the demo files into OUT (a landing root)")
-    args = parser.parse_args(argv)
-    for path in write_demo_files(args.out) if args.demo else [write_sample_workbook(args.out)]:
-        print(path)
-    return 0
+def register(subparsers) -> None:
+    top = subparsers.add_parser("samples", help="sample agency report workbooks and the demo's landing files")
+    sub = top.add_subparsers(required=True)
+    p = sub.add_parser("workbook", help="write the documented sample workbook")
+    p.add_argument("out", type=Path, nargs="?", default=Path("docs/samples/bao_cao_cds_mau.xlsx"))
+    p.set_defaults(func=lambda a: print(write_sample_workbook(a.out)))
+    p = sub.add_parser("demo-files", help="write demo workbooks and a published-766 CSV into the landing folders")
+    p.add_argument("landing", type=Path, nargs="?", default=None, help="landing root (default: the configured one)")
+    p.set_defaults(func=_demo_files)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def _demo_files(args) -> None:
+    from cds_warehouse.landing import landing_dir
+
+    print(*write_demo_files(args.landing or landing_dir("agency_reports").parent), sep="\n")

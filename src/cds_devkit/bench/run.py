@@ -1,4 +1,4 @@
-"""`make bench`: how fast and how lean the portal pipeline is, measured in one run.
+"""`make bench` (`cds bench`): how fast and how lean the portal pipeline is, measured in one run.
 
 Stages, each in its own process so its peak RSS is its own (os.wait4):
   generate    the synthetic export of N dossiers (not part of the pipeline; for reference)
@@ -18,7 +18,6 @@ Results are printed and written as JSON (default .state/bench/bench.json).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
@@ -70,8 +69,8 @@ def _bench_dsn() -> str:
 def api_stage(export: str, dossiers: int, seed: int, out: str) -> None:
     """The API ingestion of the first `dossiers` dossiers of the export (with their earlier versions),
     served by the local portal server in this same process."""
+    from cds_devkit.portal_server import PortalDataset, PortalServer
     from cds_warehouse.extract import PortalConfig, ingest_api
-    from cds_warehouse.portal_server import PortalDataset, PortalServer
 
     dataset = PortalDataset.from_export(Path(export), limit=dossiers, seed=seed)
     with PortalServer(dataset, token="bench-token") as server:
@@ -104,7 +103,7 @@ def _python(code: str) -> list[str]:
 
 def _day_of_changes(path: Path, rows: int, seed: int) -> Path:
     """New dossiers of the last day of the period, with codes of their own."""
-    from cds_warehouse.generate import generate_portal_export
+    from cds_devkit.synthetic import generate_portal_export
 
     raw = path.with_suffix(".raw.csv")
     generate_portal_export(raw, rows=rows, seed=seed + 1, start=date(2025, 6, 1), months=1)
@@ -118,14 +117,17 @@ def _day_of_changes(path: Path, rows: int, seed: int) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="cds-bench", description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--ten-million", action="store_true", help="N = 10,000,000")
-    parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument("--api-rows", type=int, default=200_000, help="dossiers served by the local API")
-    parser.add_argument("--out", type=Path, default=STATE_DIR / "bench" / "bench.json")
-    args = parser.parse_args(argv)
+def register(subparsers) -> None:
+    p = subparsers.add_parser("bench", help="benchmark: N dossiers through ingestion and dbt (make bench)")
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--ten-million", action="store_true", help="N = 10,000,000")
+    p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--api-rows", type=int, default=200_000, help="dossiers served by the local API")
+    p.add_argument("--out", type=Path, default=STATE_DIR / "bench" / "bench.json")
+    p.set_defaults(func=run)
+
+
+def run(args) -> None:
     rows = 10_000_000 if args.ten_million else args.rows
     work = args.out.parent
     work.mkdir(parents=True, exist_ok=True)
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         _run(
             "generate",
             _python(
-                f"from cds_warehouse.generate import generate_portal_export as g; g({str(export)!r}, rows={rows}, "
+                f"from cds_devkit.synthetic import generate_portal_export as g; g({str(export)!r}, rows={rows}, "
                 f"seed={args.seed})"
             ),
         )
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         _run(
             "api_load",
             _python(
-                "from cds_warehouse.bench import api_stage; "
+                "from cds_devkit.bench.run import api_stage; "
                 f"api_stage({str(export)!r}, {api_rows}, {args.seed}, {str(work / 'api.json')!r})"
             ),
             env,
@@ -222,7 +224,3 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  a build of no node (dbt's start-up alone) / full build: {result['noop_vs_full_build']:.2f}")
     print(f"written to {args.out}")
     export.unlink(missing_ok=True)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,1 @@
+"""The benchmark (`make bench`, `cds bench`): stages, their timings and peak memory; see ``run``."""

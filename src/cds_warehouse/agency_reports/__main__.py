@@ -1,3 +1,0 @@
-from cds_warehouse.agency_reports.cli import main
-
-main()
