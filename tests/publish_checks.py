@@ -96,11 +96,11 @@ def assert_cds_publish_replaces_both_under_the_same_file_names(root: Path) -> No
 
 
 class Tables(HTMLParser):
-    """The text of each table cell of a page, row by row, with the cell's style; and every href."""
+    """The tables of a page: each a list of rows, each row its cells' (text, style); and every href."""
 
     def __init__(self, page: str):
         super().__init__()
-        self.rows: list[list[tuple[str, str]]] = []
+        self.tables: list[list[list[tuple[str, str]]]] = []
         self.links: list[str] = []
         self._cell: list[str] | None = None
         self._style = ""
@@ -108,8 +108,10 @@ class Tables(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "tr":
-            self.rows.append([])
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
         elif tag in ("td", "th"):
             self._cell, self._style = [], attrs.get("style") or ""
         elif tag == "a" and attrs.get("href"):
@@ -117,7 +119,7 @@ class Tables(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag in ("td", "th") and self._cell is not None:
-            self.rows[-1].append((" ".join("".join(self._cell).split()), self._style))
+            self.tables[-1][-1].append((" ".join("".join(self._cell).split()), self._style))
             self._cell = None
 
     def handle_data(self, data):
@@ -138,13 +140,17 @@ def assert_site_shows_the_marts(conn: psycopg.Connection, site: Path) -> None:
     codes = [c for (c,) in provinces]
     assert len(codes) >= 3
     index = Tables((site / "index.html").read_text(encoding="utf-8"))
-    assert len(index.rows) - 1 == len(codes)
+    (_, *province_rows), (_, *source_rows) = index.tables
+    assert len(province_rows) == len(codes)
     assert {f"province-{code}.html" for code in codes} <= set(index.links)
     per_province = dict(conn.execute("select province_code, count(*) from marts.mart_target_attainment group by 1"))
-    assert [int(row[1][0]) for row in index.rows[1:]] == [per_province[code] for code in codes]
+    assert [int(row[1][0]) for row in province_rows] == [per_province[code] for code in codes]
+    freshness = conn.execute(
+        "select source, max(period_end)::text from marts.mart_indicator_timeseries group by 1 order by 1"
+    ).fetchall()
+    assert sorted((row[1][0], row[3][0]) for row in source_rows) == freshness
     targets = conn.execute(
-        "select province_code, target_id, actual_value, gap, projected_value, status,"
-        " actual_value is not null as has_actual from marts.mart_target_attainment"
+        "select province_code, target_id, actual_value, gap, projected_value, status from marts.mart_target_attainment"
         " order by province_code, pillar, deadline_year, indicator_code, admin_level, target_id"
     ).fetchall()
     labels = {WORDS["vi"][s]: s for s in STATUS_COLOURS}
@@ -152,10 +158,10 @@ def assert_site_shows_the_marts(conn: psycopg.Connection, site: Path) -> None:
     for code in codes:
         page = (site / f"province-{code}.html").read_text(encoding="utf-8")
         assert (site / "en" / f"province-{code}.html").exists()
-        rows = Tables(page).rows[1:]
+        _, *rows = Tables(page).tables[0]
         mine = [t for t in targets if t[0] == code]
         assert len(rows) == len(mine) > 0
-        for row, (_, _, actual, gap, projected, status, _) in zip(rows, mine, strict=True):
+        for row, (_, _, actual, gap, projected, status) in zip(rows, mine, strict=True):
             assert [row[4][0], row[6][0], row[7][0]] == [shown(actual), shown(gap), shown(projected)]
             assert labels[row[8][0]] == status and STATUS_COLOURS[status] in row[8][1]
         for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):

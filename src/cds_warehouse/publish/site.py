@@ -56,6 +56,11 @@ WORDS = {
         "series": "Số liệu",
         "other": "English",
         "back": "Về danh sách tỉnh",
+        "freshness": "Số liệu theo nguồn",
+        "source_kind": "Loại nguồn",
+        "first_period": "Từ kỳ",
+        "last_period": "Đến hết ngày",
+        "observations": "Số quan sát",
         "achieved": "Đã đạt",
         "on_track": "Đúng tiến độ",
         "at_risk": "Có nguy cơ",
@@ -90,6 +95,11 @@ WORDS = {
         "series": "Observations",
         "other": "Tiếng Việt",
         "back": "Back to the provinces",
+        "freshness": "Data by source",
+        "source_kind": "Kind of source",
+        "first_period": "From",
+        "last_period": "Up to",
+        "observations": "Observations",
         "achieved": "Achieved",
         "on_track": "On track",
         "at_risk": "At risk",
@@ -129,12 +139,13 @@ def publish_site(conn: psycopg.Connection, folder: Path | None = None) -> Path:
     folder = Path(folder or publish_root() / "site")
     with replaced_whole(folder) as staging:
         provinces = _provinces(conn)
+        freshness = _freshness(conn)
         targets = _targets(conn)
         series = _series(conn)
         for lang in LANGUAGES:
             root = staging if lang == LANGUAGES[0] else staging / lang
             root.mkdir(exist_ok=True)
-            (root / "index.html").write_text(_index_page(provinces, lang), encoding="utf-8")
+            (root / "index.html").write_text(_index_page(provinces, freshness, lang), encoding="utf-8")
             for province in provinces:
                 page = _province_page(province, targets[province.code], series, lang)
                 (root / f"province-{province.code}.html").write_text(page, encoding="utf-8")
@@ -160,6 +171,14 @@ def _provinces(conn: psycopg.Connection) -> list[Province]:
         Province(code, name, as_of, dict(zip(STATUS_COLOURS, counts, strict=True)), score, coverage)
         for code, name, as_of, *counts, score, coverage in rows
     ]
+
+
+def _freshness(conn: psycopg.Connection) -> list[tuple]:
+    """Per source of the observations: its kind, name, first period start, last period end, observations."""
+    return conn.execute(
+        "select source_kind, source, min(period_start), max(period_end), count(*)"
+        " from marts.mart_indicator_timeseries group by source_kind, source order by source_kind, source"
+    ).fetchall()
 
 
 def _targets(conn: psycopg.Connection) -> dict[str, list[dict]]:
@@ -204,7 +223,7 @@ def _series(conn: psycopg.Connection) -> dict[tuple, list[tuple[date, Decimal]]]
     return series
 
 
-def _index_page(provinces: list[Province], lang: str) -> str:
+def _index_page(provinces: list[Province], freshness: list[tuple], lang: str) -> str:
     w = WORDS[lang]
     head = [w["province"], w["targets"], *(w[s] for s in STATUS_COLOURS), w["score"], w["coverage"], w["as_of"]]
     rows = []
@@ -218,7 +237,16 @@ def _index_page(provinces: list[Province], lang: str) -> str:
             f"<td>{_date(p.as_of)}</td>",
         ]
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    body = f"<h1>{_e(w['title'])}</h1>\n<h2>{_e(w['provinces'])}</h2>\n{_table(head, rows)}"
+    sources = [
+        f"<tr><td>{_e(kind)}</td><td>{_e(source)}</td><td>{_date(first)}</td><td>{_date(last)}</td>"
+        f"{_number_cell(count, lang)}</tr>"
+        for kind, source, first, last, count in freshness
+    ]
+    sources_head = [w["source_kind"], w["source"], w["first_period"], w["last_period"], w["observations"]]
+    body = (
+        f"<h1>{_e(w['title'])}</h1>\n<h2>{_e(w['provinces'])}</h2>\n{_table(head, rows)}\n"
+        f"<h2>{_e(w['freshness'])}</h2>\n{_table(sources_head, sources)}"
+    )
     return _page(w["title"], body, lang, "index.html")
 
 
