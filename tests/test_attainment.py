@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import bi_login, dossier, run_dbt, write_export
+from publish_checks import check_publish
 
 from cds_warehouse.load import load_file
 from cds_warehouse.quality import gate_batches
@@ -195,9 +196,9 @@ def test_seed_targets_against_the_seed_actuals(warehouse, dbt_dirs):
     assert rows["VN-adult_payment_account_rate-all-2025"]["as_of_date"] == dt.date(2023, 12, 31)
 
 
-def load_fixture(conn, tmp_path) -> None:
+def load_fixture(conn, tmp_path) -> list[dict[str, str]]:
     """The published figures (marked published as the gate would) and four dossiers of the new Bắc Ninh (24),
-    received at commune level in September 2025, through the real loader and quality gate."""
+    received at commune level in September 2025, through the real loader and quality gate (returned)."""
     published = load_file(FIXTURES / "published_766.csv", "published_766")
     assert (published.status, published.rows_loaded, published.rows_rejected) == ("loaded", 38, 0)
     conn.execute("update raw.load_audit set status = 'published' where load_id = %s", (published.load_id,))
@@ -216,23 +217,21 @@ def load_fixture(conn, tmp_path) -> None:
             **overrides,
         )
 
-    export = write_export(
-        tmp_path / "bac_ninh_2025_09.csv",
-        [
-            new_bac_ninh(1, channel="2"),
-            new_bac_ninh(2, channel="2"),
-            new_bac_ninh(3, channel="2", paper_result="1", electronic_result="0"),  # online, paper result only
-            new_bac_ninh(4, channel="1"),
-        ],
-    )
-    dossiers = load_file(export)
+    rows = [
+        new_bac_ninh(1, channel="2"),
+        new_bac_ninh(2, channel="2"),
+        new_bac_ninh(3, channel="2", paper_result="1", electronic_result="0"),  # online, paper result only
+        new_bac_ninh(4, channel="1"),
+    ]
+    dossiers = load_file(write_export(tmp_path / "bac_ninh_2025_09.csv", rows))
     assert (dossiers.status, dossiers.rows_loaded) == ("loaded", 4)
     gate_batches([dossiers.load_id])
+    return rows
 
 
 def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs, tmp_path):
     conn = warehouse
-    load_fixture(conn, tmp_path)
+    dossiers = load_fixture(conn, tmp_path)
     dbt_build(dbt_dirs, "2023-12-31")
     rows = attainment(conn)
 
@@ -479,3 +478,6 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
         evaluated_on_successor=True,
         evaluation_province_code="24",
     )
+
+    # what `cds publish` writes from these marts (checked here rather than on a build of its own)
+    check_publish(conn, tmp_path / "publish", dossiers)

@@ -6,7 +6,6 @@ Backoff sleeps are recorded instead of slept, except where a test is about time 
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timedelta
 
 import pytest
@@ -47,7 +46,7 @@ class Sleeps(list):
 
 def pull(server: PortalServer, policy: RetryPolicy = FAST, token: str = TOKEN, **kw) -> tuple[list[dict], PortalApi]:
     sleeps = kw.pop("sleep", Sleeps())
-    api = PortalApi(PortalConfig(server.url, token), policy, page_size=PAGE, sleep=sleeps, rng=random.Random(1), **kw)
+    api = PortalApi(PortalConfig(server.url, token), policy, page_size=PAGE, sleep=sleeps, **kw)
     try:
         items = [item for page in api.pages(None, FAR_FUTURE, None) for item in page.items]
     finally:

@@ -7,21 +7,24 @@ trips a read timeout), connection errors (refused, reset, closed without an answ
 403, 400, 404) and what ``check`` rejects by raising ``ContractViolation`` (a value the contract does not
 allow): asking again cannot help. The bearer token travels in a header and is never logged or put in an
 error, and neither is the text of an answer: errors name the status and the body's size and shape only.
+
+tenacity runs the retry loop (attempt budget, backoff with jitter, the sleep, the log line before it) and
+urllib3 reads Retry-After. What this module adds is what they cannot know: which answers are worth asking
+again (the body is read and checked here, after the status), the deadline on the whole answer, and
+errors that never quote the answer.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
+import tenacity
 import urllib3
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,8 @@ TRANSIENT = (
     requests.exceptions.ContentDecodingError,
     urllib3.exceptions.HTTPError,  # raised while the body is read (reset, cut short, read timeout)
 )
+# Only its header parser is used; the policy, not this cap, decides which Retry-After is too long.
+_RETRY_AFTER_PARSER = urllib3.Retry(retry_after_max=10**9)
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,10 @@ class RetryPolicy:
     read_timeout: float = 60.0  # the longest wait for the next bytes
     answer_timeout: float = 300.0  # the longest a whole answer may take, request sent to last byte
 
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+    def backoff(self) -> tenacity.wait.wait_base:
+        """Equal jitter: a fixed half of d plus a random part of up to the other half."""
+        half = {"multiplier": self.backoff_base / 2, "max": self.backoff_max / 2}
+        return tenacity.wait_exponential(**half) + tenacity.wait_random_exponential(**half)
 
 
 class Retryable(Exception):
@@ -60,10 +66,6 @@ class Retryable(Exception):
 
 class ContractViolation(Exception):
     """A response that breaks the API contract in its values; asking again would get the same."""
-
-
-class AnswerTooSlow(Exception):
-    """The whole answer took longer than the policy's answer_timeout."""
 
 
 class PortalApiError(RuntimeError):
@@ -76,21 +78,27 @@ class PortalApiError(RuntimeError):
         super().__init__(f"GET {url} ({what}) failed {tries} ({reason}); last error: {last_error}")
 
 
+class _TryAgain(Exception):
+    """One attempt failed in a way another may not; the text says how, without quoting the answer."""
+
+    def __init__(self, error: str, retry_after: float | None = None):
+        super().__init__(error)
+        self.retry_after = retry_after
+
+
+class _GiveUp(Exception):
+    """One attempt failed in a way no other attempt can fix."""
+
+
 class JsonClient:
     """A requests session with the bearer token, and one retrying GET."""
 
     def __init__(
-        self,
-        base_url: str,
-        token: str,
-        policy: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
+        self, base_url: str, token: str, policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep
     ):
         self.base_url = base_url.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
-        self.rng = rng or random.Random()
         self.session = requests.Session()
         self.session.headers.update(
             {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": "cds-warehouse"}
@@ -105,52 +113,64 @@ class JsonClient:
         """The JSON body of GET base_url+path (passed through `check`, whose result is returned)."""
         url = self.base_url + path
         shown = requests.Request("GET", url, params=params).prepare().url
-        policy = self.policy
-        last_error = ""
-        for attempt in range(1, policy.max_attempts + 1):
-            self.attempts += 1
-            wait = None
-            try:
-                status, headers, content = self._fetch(url, params)
-                if status == 200:
-                    body = json.loads(content)
-                    return check(body) if check else body
-                last_error = f"HTTP {status} ({body_shape(content)})"
-                if status not in RETRIED_STATUS:
-                    raise PortalApiError(shown, what, attempt, last_error, retryable=False)
-                if status == 429:
-                    wait = _retry_after(headers.get("Retry-After"))
-                    if wait is not None and wait > policy.max_retry_after:
-                        raise PortalApiError(
-                            shown,
-                            what,
-                            attempt,
-                            f"{last_error}; Retry-After {wait:g} s exceeds the {policy.max_retry_after:g} s allowed",
-                            retryable=False,
-                        )
-            except TRANSIENT as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            except AnswerTooSlow as exc:
-                last_error = str(exc)
-            except ContractViolation as exc:
-                raise PortalApiError(shown, what, attempt, f"answer breaks the contract: {exc}", False) from None
-            except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
-                last_error = f"invalid JSON: {exc}"
-            except Retryable as exc:
-                last_error = f"inconsistent answer: {exc}"
-            if attempt == policy.max_attempts:
-                break
-            delay = max(wait or 0.0, policy.backoff(attempt, self.rng))
+        backoff = self.policy.backoff()
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            return max(state.outcome.exception().retry_after or 0.0, backoff(state))
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
             self.retries += 1
             log.warning(
                 "GET %s (%s): %s; attempt %s of %s, retrying in %.2f s",
-                shown, what, last_error, attempt, policy.max_attempts, delay,
+                shown, what, state.outcome.exception(), state.attempt_number, self.policy.max_attempts,
+                state.next_action.sleep,
             )  # fmt: skip
-            self.sleep(delay)
-        raise PortalApiError(shown, what, policy.max_attempts, last_error)
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.policy.max_attempts),
+            wait=wait,
+            retry=tenacity.retry_if_exception_type(_TryAgain),
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+        )
+        try:
+            return retrying(self._attempt, url, params, check)
+        except tenacity.RetryError as exc:
+            last = exc.last_attempt
+            raise PortalApiError(shown, what, last.attempt_number, str(last.exception())) from None
+        except _GiveUp as exc:
+            attempts = retrying.statistics["attempt_number"]
+            raise PortalApiError(shown, what, attempts, str(exc), retryable=False) from None
+
+    def _attempt(self, url: str, params: dict[str, Any], check: Callable[[Any], Any] | None) -> Any:
+        """One GET: the checked JSON body, or _TryAgain / _GiveUp saying what was wrong with the answer."""
+        self.attempts += 1
+        try:
+            status, headers, content = self._fetch(url, params)
+        except TRANSIENT as exc:
+            raise _TryAgain(f"{type(exc).__name__}: {exc}") from None
+        if status != 200:
+            error = f"HTTP {status} ({body_shape(content)})"
+            if status not in RETRIED_STATUS:
+                raise _GiveUp(error)
+            wait = _retry_after(headers.get("Retry-After")) if status == 429 else None
+            if wait is not None and wait > self.policy.max_retry_after:
+                allowed = self.policy.max_retry_after
+                raise _GiveUp(f"{error}; Retry-After {wait:g} s exceeds the {allowed:g} s allowed")
+            raise _TryAgain(error, retry_after=wait)
+        try:
+            body = json.loads(content)
+            return check(body) if check else body
+        except ContractViolation as exc:
+            raise _GiveUp(f"answer breaks the contract: {exc}") from None
+        except Retryable as exc:
+            raise _TryAgain(f"inconsistent answer: {exc}") from None
+        except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise _TryAgain(f"invalid JSON: {exc}") from None
 
     def _fetch(self, url: str, params: dict[str, Any]) -> tuple[int, Any, bytes]:
-        """Status, headers and the whole body, read as it arrives; AnswerTooSlow past answer_timeout."""
+        """Status, headers and the whole body, read as it arrives; _TryAgain past answer_timeout (a deadline
+        neither requests nor urllib3 offers: their read timeout is per read, not per answer)."""
         policy = self.policy
         deadline = time.monotonic() + policy.answer_timeout
         timeout = (policy.connect_timeout, policy.read_timeout)
@@ -160,7 +180,7 @@ class JsonClient:
             while chunk := response.raw.read1(1 << 16, decode_content=True):
                 parts.append(chunk)
                 if time.monotonic() > deadline:
-                    raise AnswerTooSlow(f"the answer took longer than {policy.answer_timeout:g} s")
+                    raise _TryAgain(f"the answer took longer than {policy.answer_timeout:g} s")
             return response.status_code, response.headers, b"".join(parts)
 
 
@@ -180,17 +200,10 @@ def body_shape(content: bytes) -> str:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date."""
+    """Seconds to wait from a Retry-After header (delay-seconds or an HTTP date); None when absent or unreadable."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return _RETRY_AFTER_PARSER.parse_retry_after(value)
+    except urllib3.exceptions.InvalidHeader:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
