@@ -237,6 +237,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--api-rows", type=int, default=20_000, help="dossiers the local portal API serves")
     p.set_defaults(func=cmd_demo)
 
+    from cds_warehouse import scaffold
+
+    scaffold.register(sub)
+
     p = sub.add_parser("agency-reports", add_help=False, prefix_chars="+", help="agency report workbooks")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda a: __import__("cds_warehouse.agency_reports.cli", fromlist=["main"]).main(a.rest))
