@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from openpyxl import Workbook
 
 from cds_warehouse import quality, sources
 from cds_warehouse.cli import main
+from cds_warehouse.load import load_file
 from cds_warehouse.orchestration import ingest_landing
 from cds_warehouse.scaffold import ScaffoldError, add_source
 
@@ -150,7 +152,7 @@ def test_a_csv_sample_gives_a_source_with_inferred_types_and_flagged_personal_da
     assert "fct_indicator_observation" in doc and "| Người phụ trách | — | text |  | dropped (DECIDE) |" in doc
 
 
-def test_an_xlsx_sample_with_a_title_block_gives_its_columns_and_personal_data(project, tmp_path):
+def test_an_xlsx_sample_with_a_title_block_gives_its_columns_and_personal_data(project, tmp_path, conn):
     add_source(ONE_STOP, one_stop_xlsx(tmp_path / "mot_cua.xlsx"), entity="agency_months")
 
     spec = sources.load_source(ONE_STOP)
@@ -168,6 +170,30 @@ def test_an_xlsx_sample_with_a_title_block_gives_its_columns_and_personal_data(p
     }
     model = project / f"dbt_project/models/staging/{ONE_STOP}/stg_{ONE_STOP}__agency_months.sql"
     assert "so_cccd_can_bo" in model.read_text() and "ho_va_ten_can_bo_dau_moi" not in model.read_text()
+
+    # the workbook itself loads into the scaffolded raw table, title block skipped, personal data removed
+    ddl = next((project / "src/cds_warehouse/sql").glob(f"*_raw_{ONE_STOP}.sql"))
+    conn.execute(f"drop table if exists raw.{ONE_STOP}")
+    conn.execute(ddl.read_text(encoding="utf-8"))
+    result = load_file(tmp_path / "mot_cua.xlsx", source=ONE_STOP)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 0)
+    rows = conn.execute(
+        f"select ma_tinh, so_ho_so_xu_ly_tren_he_thong, ty_le_su_dung, cap_nhat_luc::text, so_cccd_can_bo"
+        f" from raw.{ONE_STOP} order by source_row"
+    ).fetchall()
+    assert [r[:4] for r in rows] == [
+        ("06", 1520, Decimal("0.875"), "2025-06-30 17:00:00"),
+        ("06", 980, Decimal("0.9"), "2025-06-30 16:45:00"),
+    ]
+    assert all(len(r[4]) == 32 and not r[4].startswith("0060") for r in rows)  # the ID number, keyed-hashed
+    stored = {
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = %s",
+            (ONE_STOP,),
+        ).fetchall()
+    }
+    assert not stored & {"ho_va_ten_can_bo_dau_moi", "dia_chi_lien_he"}
 
 
 def test_nothing_is_overwritten_and_nothing_is_written_when_one_file_exists(project, tmp_path):
