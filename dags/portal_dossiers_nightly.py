@@ -19,7 +19,8 @@ a bad row is a reject naming its row (an impossible date, a dossier in two rows)
 file is audited `empty` and the night goes on; `validate_raw` quarantines a batch with too many rejects or
 whose blank values depart from the recent batches'. See docs/sources/portal_dossiers.md.
 
-**The landing folder** (`$CDS_LANDING_DIR/portal_dossiers/`, CSV and XLSX): `ingest` moves a file to
+**The landing folder** (`$CDS_LANDING_DIR/portal_dossiers/`, CSV, XLSX and JSON lines, in either dialect
+of docs/sources/portal_dossiers.md): `ingest` moves a file to
 `archive/<load_id>_<name>` as soon as its batch is committed in raw (the night goes on from the batch, not
 the file); a file that cannot be loaded, a symbolic link (never followed) or a delivery of content the gate
 quarantined before goes to `failed/` with `<name>.reason.txt`, once: the next night is green for it.

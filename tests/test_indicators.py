@@ -4,7 +4,8 @@ The fixture (tests/fixtures/indicators, see its README) is two portal exports: `
 state on 20 March 2024, and ``changes.csv``, one day of changes. Both go through the real loader and
 the real quality gate, then ``dbt build``; ``marts.fct_indicator_observation`` must equal
 ``expected.csv`` (computed by hand) row for row, whether the two exports are built at once, one after
-the other incrementally, or rebuilt with ``--full-refresh``.
+the other incrementally, or rebuilt with ``--full-refresh``; and the same exports in the national portal's
+dialect (CSV and JSON lines) must give the same dossiers and indicators.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import run_dbt
+from national_dialect import write_national_csv, write_national_json_lines
 
 from cds_warehouse.load import load_file
 from cds_warehouse.quality import gate_batches
@@ -154,7 +156,7 @@ def dossier_rows(conn) -> dict[str, tuple[str, tuple]]:
     return {r[0]: (r[1], tuple(r[2:])) for r in rows}
 
 
-def test_indicators_equal_the_hand_computed_fixture(warehouse, dbt_dirs):
+def test_indicators_equal_the_hand_computed_fixture(warehouse, dbt_dirs, tmp_path):
     conn = warehouse
     load_and_publish("dossiers.csv")
     load_and_publish("changes.csv")
@@ -214,6 +216,24 @@ def test_indicators_equal_the_hand_computed_fixture(warehouse, dbt_dirs):
     for statement in BROKEN_CONTRACTS:
         with pytest.raises(psycopg.errors.IntegrityError), conn.transaction():
             conn.execute(statement)
+
+    # The same dossiers in the national portal's dialect (tests/national_dialect.py), the first export as CSV
+    # and the day of changes as JSON lines, give the same dossiers and indicators (docs/sources/
+    # portal_dossiers.md, "Dialects"): built again from them alone.
+    todays = dossier_facts(conn)
+    conn.execute("truncate raw.portal_dossier, raw.load_reject, raw.load_audit restart identity cascade")
+    conn.execute(f"drop schema if exists {', '.join(DBT_SCHEMAS)} cascade")
+    for national in (
+        write_national_csv(FIXTURES / "dossiers.csv", tmp_path / "dossiers.csv"),
+        write_national_json_lines(FIXTURES / "changes.csv", tmp_path / "changes.jsonl"),
+    ):
+        result = load_file(national)
+        assert (result.status, result.rows_rejected) == ("loaded", 0)
+        gate_batches([result.load_id])
+    dbt_build(dbt_dirs)
+    assert len(todays) == 33
+    assert dossier_facts(conn) == todays
+    assert_same_observations(observations(conn), expected_observations(), "national dialect vs expected.csv")
 
 
 def test_a_day_of_changes_recomputes_only_the_touched_months(warehouse, dbt_dirs):
@@ -363,3 +383,9 @@ def test_months_after_a_territory_ended_are_not_computed_and_activity_in_them_is
         " and province_code = '27' and unit_code = '27.H01' and period_start = '2025-06-01'"
     ).fetchone()
     assert june[0] >= 1 and june[1] >= 1  # open and not yet overdue at the end of June: on time in June
+
+
+def dossier_facts(conn) -> list[dict]:
+    """Every row of fct_dossier, every column but the load that brought it."""
+    rows = conn.execute("select to_jsonb(f) - 'load_id' from marts.fct_dossier as f order by dossier_key")
+    return [r[0] for r in rows.fetchall()]

@@ -131,14 +131,17 @@ def _register_devkit(subparsers) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cds_warehouse import scaffold
     from cds_warehouse.agency_reports import cli as agency_reports_cli
     from cds_warehouse.extract import cli as extract_cli
+    from cds_warehouse.publish import cli as publish_cli
 
     parser = argparse.ArgumentParser(
         prog="cds", description="The CĐS indicator warehouse's commands, and its development kit's when installed."
     )
     subparsers = parser.add_subparsers(required=True)
-    for register_part in (register, extract_cli.register, agency_reports_cli.register, _register_devkit):
+    parts = (register, extract_cli.register, agency_reports_cli.register, scaffold.register, publish_cli.register)
+    for register_part in (*parts, _register_devkit):
         register_part(subparsers)
     return parser
 

@@ -31,8 +31,10 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from cds_warehouse import dialects
 from cds_warehouse.audit import claim_content, open_audit, previous_load, record_failure
 from cds_warehouse.db import apply_raw_schema, connect
+from cds_warehouse.json_lines import JsonLinesError, is_json_lines, json_lines_to_csv
 from cds_warehouse.landing import shown_name
 from cds_warehouse.pii_key import checked_fingerprint
 from cds_warehouse.run_dates import PROVINCE_TZ, load_day_after
@@ -99,6 +101,8 @@ def load_file(path: str | Path, source: str = "portal_dossiers", dsn: str | None
         try:
             with _readable_csv(path, spec) as readable:
                 columns = _map_header(readable, spec, name)
+                # dialect hook: columns that arrived under a dialect's header are read in it (dialects.py)
+                spec = dialects.as_read(spec, columns)
                 counts, status = _load_into(conn, readable, spec, columns, load_id, name)
         except EmptyFile as exc:
             counts, status = _record_empty(conn, load_id, str(exc))
@@ -144,7 +148,16 @@ def analyze_raw(conn, spec: SourceSpec) -> None:
 def _readable_csv(path: Path, spec: SourceSpec) -> Iterator[Path]:
     """The file itself when it is CSV. An XLSX export is converted to CSV first, in an unnamed temporary
     file (reopened through /dev/fd): the sheet holds personal data, and a file with a name would outlive
-    a load that is killed."""
+    a load that is killed. A JSON-lines export likewise (json_lines.py)."""
+    if is_json_lines(path):  # format hook: JSON lines → the source's CSV form
+        with tempfile.TemporaryFile() as raw:
+            try:
+                json_lines_to_csv(path, raw, shown_name(path.name))
+            except JsonLinesError as exc:
+                raise LoadError(str(exc)) from None
+            raw.flush()
+            yield Path(f"/dev/fd/{raw.fileno()}")
+        return
     if path.suffix.lower() != ".xlsx":
         yield path
         return
@@ -670,6 +683,7 @@ def clean_batch(
     typed: dict[str, pa.Array] = {"source_row": pa.array(row_numbers)}
     for col in spec.landed_columns:
         text = _normalized_text(batch.column(col.name)) if col.name in present else pa.nulls(n, pa.string())
+        text = dialects.translated(text, col, spec)  # dialect hook: codes and dates in the contract's form
         if col.digits:
             text = _leading_zeros_restored(text, col.digits)
         if col.pii == "hash":

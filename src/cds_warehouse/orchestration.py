@@ -16,7 +16,7 @@ from cds_warehouse.sources import load_source
 
 log = logging.getLogger(__name__)
 
-EXPORT_SUFFIXES = (".csv", ".xlsx")
+EXPORT_SUFFIXES = (".csv", ".xlsx", ".jsonl", ".ndjson")
 
 
 def ingest_landing(source: str) -> dict[str, list]:

@@ -16,6 +16,11 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 AIRFLOW_CONN_ID = "cds_warehouse"
 
 
+def scaffold_root() -> Path:
+    """Where `cds add-source` writes a new source's files: this project, or (CDS_SCAFFOLD_ROOT) a copy of it."""
+    return Path(os.environ.get("CDS_SCAFFOLD_ROOT", PROJECT_ROOT))
+
+
 def _airflow_connection_uri() -> str | None:
     """The Airflow connection ``cds_warehouse``, when running inside Airflow and it is defined."""
     env = os.environ.get(f"AIRFLOW_CONN_{AIRFLOW_CONN_ID.upper()}")

@@ -7,11 +7,13 @@ means adding a YAML file (and, for a new raw table, its DDL), not new loader cod
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 import yaml
+
+from cds_warehouse import dialects
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 COLUMN_TYPES = {"text", "integer", "numeric", "timestamp"}
@@ -45,6 +47,11 @@ class Column:
     must_carry: bool = False
     # other headers the column arrives under (e.g. the national portal's field name)
     aliases: tuple[str, ...] = ()
+    # the dialect of each alias that belongs to one, and per dialect its codes → the contract's (dialects.py)
+    alias_dialects: dict[str, str] = field(default_factory=dict, hash=False)
+    value_map: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
+    # the dialect this column arrived in, in the file being read (None: the contract's own)
+    dialect: str | None = None
     # timestamp columns: the earliest date a true value can have (a year typo is a rejected row)
     earliest: str | None = None
     # timestamp columns: a value on a day after the load's (Viet Nam time) cannot be true yet
@@ -68,6 +75,8 @@ class SourceSpec:
     unique_in_file: tuple[str, ...] = ()
     # the most a batch's share of blank values in a column it must carry may depart from recent batches'
     null_share_bound: float = 0.25
+    # other dialects of the source's exports: their names and date formats (dialects.py)
+    dialects: dict[str, dialects.Dialect] = field(default_factory=dict, hash=False)
 
     @property
     def headers(self) -> list[str]:
@@ -84,11 +93,23 @@ class SourceSpec:
         return [c for c in self.columns if c.required or c.must_carry]
 
     def column_for_header(self, header: str) -> Column | None:
+        """The column a file's header names; one that arrived under a dialect's alias comes tagged with
+        that dialect (its values are then read in it: dialects.translated)."""
         wanted = normalize_header(header)
-        return next((c for c in self.columns if wanted in {normalize_header(h) for h in (c.header, *c.aliases)}), None)
+        for c in self.columns:
+            if wanted == normalize_header(c.header):
+                return c
+            dialect = next((d for h, d in c.alias_dialects.items() if normalize_header(h) == wanted), None)
+            if dialect is not None:
+                return replace(c, dialect=dialect)
+            if wanted in {normalize_header(h) for h in c.aliases}:
+                return c
+        return None
 
 
-def _column(raw: dict, source: str) -> Column:
+def _column(raw: dict, source: str, source_dialects: dict[str, dialects.Dialect]) -> Column:
+    where = f"source {source}: column {raw.get('name')}"
+    aliases, alias_dialects = dialects.parsed_aliases(raw.get("aliases", ()), source_dialects, where)
     col = Column(
         header=raw["header"],
         name=raw["name"],
@@ -103,7 +124,9 @@ def _column(raw: dict, source: str) -> Column:
         pii=raw.get("pii"),
         description=raw.get("description", ""),
         must_carry=bool(raw.get("must_carry", False)),
-        aliases=tuple(raw.get("aliases", ())),
+        aliases=aliases,
+        alias_dialects=alias_dialects,
+        value_map=dialects.parsed_value_map(raw.get("value_map"), source_dialects, where),
         earliest=str(raw["earliest"]) if "earliest" in raw else None,
         not_after_load=bool(raw.get("not_after_load", False)),
     )
@@ -118,13 +141,15 @@ def _column(raw: dict, source: str) -> Column:
 def load_source(name: str) -> SourceSpec:
     path = SOURCES_DIR / f"{name}.yml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    source_dialects = dialects.parsed_dialects(raw.get("dialects"), raw["name"])
     return SourceSpec(
         name=raw["name"],
         raw_table=raw["raw_table"],
         rejects_table=raw["rejects_table"],
         key=tuple(raw["key"]),
         timestamp_formats=tuple(raw["format"]["timestamp_formats"]),
-        columns=tuple(_column(c, raw["name"]) for c in raw["columns"]),
+        columns=tuple(_column(c, raw["name"], source_dialects) for c in raw["columns"]),
         unique_in_file=tuple(raw.get("unique_in_file", ())),
         null_share_bound=float(raw.get("null_share_bound", 0.25)),
+        dialects=source_dialects,
     )
