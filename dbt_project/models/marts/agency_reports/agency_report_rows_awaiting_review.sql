@@ -1,9 +1,7 @@
 -- Report rows with a value that cannot become a fact yet, for a person to resolve: most often an
 -- indicator name the catalog and the aliases do not know (add it to seeds/indicator_aliases.csv and
 -- re-run dbt; the file is not loaded again). A text repeated in later versions of the same report
--- appears once, from its newest version. Materialized in the marts schema (read by BI and the DAG).
-
-{{ config(schema='marts', materialized='table') }}
+-- appears once, from its newest version. A marts table (read by BI and the DAG).
 
 with
 
