@@ -7,6 +7,7 @@ load FILE.xlsx            load one workbook as a batch (no gate)
 gate LOAD_ID              run the quality gate on a loaded batch
 regate LOAD_ID            re-resolve the agency of a quarantined report and gate it again
 review                    list the rows awaiting review
+accept KEY [--rank N]     accept a candidate indicator of a row awaiting review (alias, re-match)
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def _review(args) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    from cds_warehouse.agency_reports import review
     from cds_warehouse.agency_reports.samples import write_demo_files, write_sample_workbook
     from cds_warehouse.landing import landing_dir
 
@@ -106,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = sub.add_parser("review", help="list the rows awaiting review")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=_review)
+    review.register(sub)
     args = parser.parse_args(argv)
     args.func(args)
 

@@ -1,7 +1,10 @@
 -- Report rows with a value that cannot become a fact yet, for a person to resolve: most often an
 -- indicator name the catalog and the aliases do not know (add it to seeds/indicator_aliases.csv and
 -- re-run dbt; the file is not loaded again). A text repeated in later versions of the same report
--- appears once, from its newest version. A marts table (read by BI and the DAG).
+-- appears once, from its newest version. A text the catalog does not know carries up to three ranked
+-- candidate indicators (raw.agency_report_indicator_candidate, written by the agency_reports.candidates
+-- step before the build); `cds agency-reports accept` turns one into an alias. A marts table (read by BI
+-- and the DAG).
 
 with
 
@@ -9,6 +12,18 @@ matched as (
 
     select * from {{ ref('int_agency_report_rows_matched') }}
     where review_reason is not null and actual_value is not null
+
+),
+
+candidates as (
+
+    select
+        match_key,
+        unit_kind,
+        string_agg(indicator_code, ', ' order by candidate_rank) as candidate_codes,
+        string_agg(score::text, ', ' order by candidate_rank) as candidate_scores
+    from {{ source('raw', 'agency_report_indicator_candidate') }}
+    group by match_key, unit_kind
 
 ),
 
@@ -33,30 +48,40 @@ ranked as (
 final as (
 
     select
-        concat_ws('|', load_id, sheet_index, source_row) as review_row_key,
-        review_reason,
-        agency_code,
-        agency_name,
-        agency_text,
-        province_code,
-        period_type,
-        period_start,
-        period_end,
-        period_text,
-        indicator_text,
-        match_key,
-        candidate_codes,
-        unit_text,
-        level_text,
-        actual_value as value,
-        actual_text,
-        load_id,
-        source_file,
-        sheet_name,
-        source_row,
-        loaded_at
+        concat_ws('|', ranked.load_id, ranked.sheet_index, ranked.source_row) as review_row_key,
+        ranked.review_reason,
+        ranked.agency_code,
+        ranked.agency_name,
+        ranked.agency_text,
+        ranked.province_code,
+        ranked.period_type,
+        ranked.period_start,
+        ranked.period_end,
+        ranked.period_text,
+        ranked.indicator_text,
+        ranked.match_key,
+        -- ambiguous: the codes the text leads to; not in the catalog: the most similar indicators, best first
+        case
+            when ranked.review_reason = 'indicator_not_in_catalog' then candidates.candidate_codes
+            else ranked.candidate_codes
+        end as candidate_codes,
+        case when ranked.review_reason = 'indicator_not_in_catalog' then candidates.candidate_scores end
+            as candidate_scores,
+        ranked.unit_text,
+        ranked.level_text,
+        ranked.actual_value as value,
+        ranked.actual_text,
+        ranked.load_id,
+        ranked.source_file,
+        ranked.sheet_name,
+        ranked.source_row,
+        ranked.loaded_at
     from ranked
-    where occurrence_rank = 1
+    left join candidates
+        on
+            ranked.match_key = candidates.match_key
+            and ranked.unit_kind is not distinct from candidates.unit_kind
+    where ranked.occurrence_rank = 1
 
 )
 

@@ -1,0 +1,56 @@
+"""Candidate indicators for report rows the catalog does not match (agency_reports.candidates): ranked
+against the real catalog and aliases, after the parser's folding. No database; the dbt run and the accept
+command: tests/test_agency_reports_dbt.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds_warehouse.agency_reports.candidates import MIN_SCORE, TOP, comparable, rank, read_catalog
+from cds_warehouse.agency_reports.text import indicator_key
+from cds_warehouse.settings import DBT_PROJECT_DIR
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return read_catalog(DBT_PROJECT_DIR)
+
+
+def candidates(catalog, text, unit_kind="percent"):
+    rows = rank([(indicator_key(text), unit_kind)], catalog)
+    return [(code, score) for _, _, _, code, score in rows]
+
+
+@pytest.mark.parametrize(
+    ("text", "indicator"),
+    [
+        ("Tỷ lệ hồ sơ TTHC xử lý trực tuyến", "online_dossier_rate"),
+        ("Tỷ lệ số hóa hồ sơ, kết quả giải quyết TTHC", "dossier_result_digitization_rate"),
+        ("Tỷ lệ CB, CC, VC được bồi dưỡng kỹ năng số", "officials_digital_skills_trained_share"),
+        ("Tỷ lệ CSDL dùng chung được triển khai trên điện toán đám mây", "shared_databases_on_cloud_share"),
+    ],
+)
+def test_a_department_s_own_words_rank_the_catalog_indicator_first(catalog, text, indicator):
+    ranked = candidates(catalog, text)
+    assert ranked[0][0] == indicator
+    assert 1 <= len(ranked) <= TOP
+    assert [score for _, score in ranked] == sorted((score for _, score in ranked), reverse=True)
+    assert len({code for code, _ in ranked}) == len(ranked)  # an indicator once, by its closest name
+
+
+def test_a_text_the_catalog_does_not_have_gets_no_guess(catalog):
+    assert candidates(catalog, "Số cuộc họp trực tuyến đã tổ chức", "other") == []
+    assert candidates(catalog, "Số lượt truy cập cổng thông tin điện tử tỉnh", None) == []
+
+
+def test_a_unit_of_another_kind_ranks_an_indicator_lower(catalog):
+    text = "Tỷ lệ hồ sơ TTHC xử lý trực tuyến"
+    as_percent = dict(candidates(catalog, text, "percent"))["online_dossier_rate"]
+    assert dict(candidates(catalog, text, "other")).get("online_dossier_rate", 0) < as_percent
+    assert dict(candidates(catalog, text, None))["online_dossier_rate"] == as_percent  # no unit: no penalty
+    assert as_percent >= MIN_SCORE
+
+
+def test_abbreviations_are_spelled_out_after_the_parser_s_folding():
+    assert comparable("Tỉ lệ hồ sơ TTHC") == "ti le ho so thu tuc hanh chinh"
+    assert comparable("1. Tỷ lệ CSDL") == "ti le co so du lieu"
