@@ -54,3 +54,10 @@ def test_a_unit_of_another_kind_ranks_an_indicator_lower(catalog):
 def test_abbreviations_are_spelled_out_after_the_parser_s_folding():
     assert comparable("Tỉ lệ hồ sơ TTHC") == "ti le ho so thu tuc hanh chinh"
     assert comparable("1. Tỷ lệ CSDL") == "ti le co so du lieu"
+
+
+def test_texts_dbt_matches_exactly_need_no_candidates(catalog):
+    # a catalog name, a code and an alias, as the lookup model keys them; not a text it does not know
+    for text in ("Tỷ lệ hồ sơ giải quyết trực tuyến", "online_dossier_rate", "Tỷ lệ hồ sơ trực tuyến"):
+        assert indicator_key(text) in catalog.known_keys, text
+    assert indicator_key("Tỷ lệ hồ sơ TTHC xử lý trực tuyến") not in catalog.known_keys

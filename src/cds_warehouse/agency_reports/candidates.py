@@ -58,6 +58,7 @@ class Catalog:
     names: list[str]
     codes: np.ndarray  # code of each name
     is_percent: np.ndarray  # bool per name
+    known_keys: frozenset[str]  # match keys dbt matches exactly (int_agency_report_indicator_lookup)
 
 
 def comparable(text: object) -> str:
@@ -79,6 +80,7 @@ def read_catalog(project: Path) -> Catalog:
         names=[comparable(text) for text, _ in named],
         codes=np.array([code for _, code in named], dtype=object),
         is_percent=np.array([percent[code] for _, code in named], dtype=bool),
+        known_keys=frozenset(indicator_key(text) for text in [*percent, *(text for text, _ in named)]),
     )
 
 
@@ -109,16 +111,12 @@ def rank(texts: list[tuple[str, str | None]], catalog: Catalog) -> list[tuple[st
 
 def refresh_candidates(project: Path) -> int:
     """Rewrite the candidates of every indicator text of raw.agency_report_row that the catalog and the
-    aliases do not know (after folding), in one transaction; returns the number of candidate rows."""
+    aliases do not match (after folding), in one transaction; returns the number of candidate rows."""
     catalog = read_catalog(project)
-    with open(project / "seeds" / "indicator_aliases.csv", encoding="utf-8", newline="") as fh:
-        known = {indicator_key(a["alias_text"]) for a in csv.DictReader(fh)}
-    with open(project / "seeds" / "indicators.csv", encoding="utf-8", newline="") as fh:
-        known |= {indicator_key(r[c]) for r in csv.DictReader(fh) for c in ("name_vi", "indicator_code")}
     with connect() as conn, conn.transaction():
         texts = conn.execute("select distinct indicator_text, unit_kind from raw.agency_report_row").fetchall()
-        pairs = sorted({(indicator_key(text), kind) for text, kind in texts if indicator_key(text) not in known})
-        pairs = [(key, kind) for key, kind in pairs if key]
+        keyed = {(indicator_key(text), kind) for text, kind in texts}
+        pairs = [(key, kind) for key, kind in keyed if key and key not in catalog.known_keys]
         rows = rank(pairs, catalog)
         conn.execute(f"delete from {TABLE}")
         with conn.cursor().copy(
