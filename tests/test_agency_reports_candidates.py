@@ -1,6 +1,6 @@
 """Candidate indicators for report rows the catalog does not match (agency_reports.candidates): ranked
-against the real catalog and aliases, after the parser's folding. No database; the dbt run and the accept
-command: tests/test_agency_reports_dbt.py."""
+against the real catalog and aliases, after the parser's folding; and what accepting one writes to the
+alias seed. No database; the dbt run and the accept command: tests/test_agency_reports_dbt.py."""
 
 from __future__ import annotations
 
@@ -61,3 +61,28 @@ def test_texts_dbt_matches_exactly_need_no_candidates(catalog):
     for text in ("Tỷ lệ hồ sơ giải quyết trực tuyến", "online_dossier_rate", "Tỷ lệ hồ sơ trực tuyến"):
         assert indicator_key(text) in catalog.known_keys, text
     assert indicator_key("Tỷ lệ hồ sơ TTHC xử lý trực tuyến") not in catalog.known_keys
+
+
+def test_accepting_writes_one_alias_line_and_refuses_what_it_cannot_accept(tmp_path, monkeypatch):
+    from cds_warehouse.agency_reports.review import ReviewError, _append_alias, _candidate
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "indicators.csv").write_bytes((DBT_PROJECT_DIR / "seeds" / "indicators.csv").read_bytes())
+    (seeds / "indicator_aliases.csv").write_text(
+        "alias_text,indicator_code,note\nTỷ lệ hồ sơ trực tuyến,online_dossier_rate,", encoding="utf-8"
+    )
+    monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(tmp_path))
+
+    assert _candidate("online_dossier_rate, on_time_rate", 2, "1|1|7") == "on_time_rate"
+    with pytest.raises(ReviewError, match="has 2 candidate"):
+        _candidate("online_dossier_rate, on_time_rate", 3, "1|1|7")
+    with pytest.raises(ReviewError, match="not an indicator of the catalog"):
+        _append_alias("Tỷ lệ CSDL dùng chung", "no_such_code", "n")
+    with pytest.raises(ReviewError, match="already an alias of online_dossier_rate"):
+        _append_alias("TỈ LỆ HỒ SƠ TRỰC TUYẾN", "on_time_rate", "n")  # the same text, folded
+    _append_alias("Tỷ lệ CSDL dùng chung, trên đám mây", "shared_databases_on_cloud_share", "accepted")
+    assert (seeds / "indicator_aliases.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        "Tỷ lệ hồ sơ trực tuyến,online_dossier_rate,",  # the hand-edited last line kept whole
+        '"Tỷ lệ CSDL dùng chung, trên đám mây",shared_databases_on_cloud_share,accepted',
+    ]

@@ -14,6 +14,7 @@ import csv
 import sys
 from dataclasses import dataclass
 
+from cds_warehouse.agency_reports.landing import build_models
 from cds_warehouse.agency_reports.text import indicator_key
 from cds_warehouse.db import connect
 from cds_warehouse.dbt_build import dbt_project_dir
@@ -41,8 +42,6 @@ class Accepted:
 def accept_candidate(review_row_key: str, rank: int = 1, code: str | None = None) -> Accepted:
     """Add the row's indicator text as an alias of its candidate of this rank (or of ``code``, a catalog
     code the candidates may not list), then re-match (build the agency-report models)."""
-    from cds_warehouse.agency_reports.landing import build_models
-
     with connect() as conn:
         row = conn.execute(
             f"select indicator_text, review_reason, candidate_codes, load_id, source_row from {REVIEW_MODEL}"
