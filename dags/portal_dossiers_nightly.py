@@ -12,7 +12,12 @@ cleared run, a backfill) evaluates the marts and the quality gates on that night
 configured portal), `validate_raw` gates each new batch (Great Expectations), `portal_inputs` builds the
 seeds and reference models the portal models read (only when the dbt project changed), `dbt_build` the
 models downstream of the portal's raw tables (astronomer-cosmos, one task per model, dbt's profile mapped
-from the Airflow connection), `validate_marts` checks what BI tools read. A file that cannot be loaded does
+from the Airflow connection), `validate_marts` checks what BI tools read. Beside the marts,
+`source_freshness` runs `dbt source freshness` once the batches are gated: a source whose newest published
+batch is older than its YAML's `freshness:` (warn after 2 days, error after 7) is logged as a warning
+naming the source and its age, and the task still succeeds (agencies report monthly or quarterly and the
+portal API is optional, so a stale source is a fact to look at, not a failed night); it fails only when
+dbt cannot measure a source. See docs/orchestration.md. A file that cannot be loaded does
 not stop the night: the others reach the marts, and the last task (`files_loaded`) fails the run naming it.
 A file that cannot mean what it claims (a column the indicators read missing, cut short) is refused whole;
 a bad row is a reject naming its row (an impossible date, a dossier in two rows); an empty or header-only
@@ -158,6 +163,12 @@ def portal_dossiers_nightly():
 
         enforce(run_checkpoint("marts"))
 
+    @task
+    def source_freshness() -> list[str]:
+        from cds_warehouse.dbt_build import check_source_freshness
+
+        return check_source_freshness()
+
     @task(retries=0)
     def files_loaded(failed: list[str]) -> None:
         from cds_warehouse.orchestration import raise_for_failed_files
@@ -169,8 +180,10 @@ def portal_dossiers_nightly():
     api = ingest_api()
     chain(evaluated_on, [files, api])
     api >> reconcile_api()
+    raw_gate = validate_raw(files["load_ids"], api, evaluated_on)
+    raw_gate >> source_freshness()  # beside the marts: a stale source is a warning, not a red night
     chain(
-        validate_raw(files["load_ids"], api, evaluated_on),
+        raw_gate,
         portal_inputs(),
         transform,
         validate_marts(),

@@ -172,6 +172,72 @@ def test_unmatched_rows_wait_for_review_and_an_alias_loads_them_without_a_reload
     ).fetchone() == ("indicator_ambiguous", "household_fibre_rate, smartphone_ownership_rate")
 
 
+def test_rows_in_a_department_s_own_words_carry_ranked_candidates_and_one_is_accepted(
+    conn, tmp_path, monkeypatch, capsys
+):
+    """Five rows a department wrote in its own words, four of them catalog indicators that exact matching
+    misses, against the real catalog and aliases: each of the four carries its indicator as the first
+    candidate, the fifth none; `cds agency-reports accept` writes the alias and re-matches."""
+    from cds_warehouse.cli import main as cds
+    from cds_warehouse.settings import DBT_PROJECT_DIR
+
+    seeds = DBT_PROJECT_DIR / "seeds"
+    project = dbt_project_copy(
+        tmp_path / "dbt_project", aliases=seeds / "indicator_aliases.csv", catalog=seeds / "indicators.csv"
+    )
+    monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(project))
+    report = simple_report(
+        tmp_path / "so_tt.xlsx",
+        [
+            (1, "Tỷ lệ hồ sơ TTHC xử lý trực tuyến", "%", None, 90, "81,5"),
+            (2, "Tỷ lệ số hóa hồ sơ, kết quả giải quyết TTHC", "%", None, 80, "62,3"),
+            (3, "Tỷ lệ CB, CC, VC được bồi dưỡng kỹ năng số", "%", None, 70, "55"),
+            (4, "Tỷ lệ CSDL dùng chung được triển khai trên điện toán đám mây", "%", None, 50, "40"),
+            (5, "Số cuộc họp trực tuyến đã tổ chức", "cuộc", None, None, "120"),  # not in the catalog
+        ],
+    )
+    load_id = load_published(conn, report)
+    build_models()
+
+    review = conn.execute(
+        "select source_row, review_reason, split_part(candidate_codes, ', ', 1), candidate_scores is not null"
+        " from marts.agency_report_rows_awaiting_review order by source_row"
+    ).fetchall()
+    assert review == [
+        (7, "indicator_not_in_catalog", "online_dossier_rate", True),
+        (8, "indicator_not_in_catalog", "dossier_result_digitization_rate", True),
+        (9, "indicator_not_in_catalog", "officials_digital_skills_trained_share", True),
+        (10, "indicator_not_in_catalog", "shared_databases_on_cloud_share", True),
+        (11, "indicator_not_in_catalog", None, False),  # no guess
+    ]
+    codes, scores = conn.execute(
+        "select candidate_codes, candidate_scores from marts.agency_report_rows_awaiting_review where source_row = 8"
+    ).fetchone()
+    assert len(codes.split(", ")) == len(scores.split(", ")) <= 3
+    assert [float(s) for s in scores.split(", ")] == sorted((float(s) for s in scores.split(", ")), reverse=True)
+    aliases_before = (project / "seeds" / "indicator_aliases.csv").read_text(encoding="utf-8")
+
+    cds(["agency-reports", "accept", f"{load_id}|1|7"])  # the first candidate of row 7
+
+    assert "alias added: 'Tỷ lệ hồ sơ TTHC xử lý trực tuyến' -> online_dossier_rate; 4 row(s) await review" in (
+        capsys.readouterr().out
+    )
+    aliases = (project / "seeds" / "indicator_aliases.csv").read_text(encoding="utf-8")
+    assert aliases == aliases_before + (
+        f"Tỷ lệ hồ sơ TTHC xử lý trực tuyến,online_dossier_rate,accepted in review: load {load_id} row 7\n"
+    )
+    assert [r[1:3] + r[7:8] for r in current(conn)] == [("online_dossier_rate", "40", D("81.5"))]
+    remaining = "select source_row from marts.agency_report_rows_awaiting_review order by source_row"
+    assert [r[0] for r in conn.execute(remaining)] == [8, 9, 10, 11]
+
+    # nothing to accept: a row without candidates, a row no longer awaiting review; nothing is written
+    with pytest.raises(SystemExit, match="has 0 candidate"):
+        cds(["agency-reports", "accept", f"{load_id}|1|11"])
+    with pytest.raises(SystemExit, match="no row awaiting review has the key"):
+        cds(["agency-reports", "accept", f"{load_id}|1|7"])
+    assert (project / "seeds" / "indicator_aliases.csv").read_text(encoding="utf-8") == aliases
+
+
 def test_published_figures_sit_beside_reported_ones(conn, tmp_path, project):
     from cds_warehouse.load import load_file
 

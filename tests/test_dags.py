@@ -26,3 +26,7 @@ def test_dagbag_imports_without_errors():
     assert "validate_raw" in dag.get_task("portal_inputs").get_flat_relative_ids(upstream=True)
     # a file that could not be loaded fails the run only after the marts are built and checked
     assert {"validate_marts", "ingest"} <= dag.get_task("files_loaded").get_flat_relative_ids(upstream=True)
+    # source freshness is measured once the batches are gated, beside the marts: it holds nothing back
+    freshness = dag.get_task("source_freshness")
+    assert "validate_raw" in freshness.get_flat_relative_ids(upstream=True)
+    assert freshness.get_flat_relative_ids(upstream=False) == set()

@@ -1,4 +1,5 @@
-"""The dbt builds the DAGs run: the portal models' other inputs are built once per version of the project."""
+"""The dbt builds the DAGs run: the portal models' other inputs are built once per version of the project;
+source freshness warns about stale sources and fails only when it cannot measure one."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import shutil
 
 import pytest
 
-from cds_warehouse.dbt_build import build_portal_inputs, project_digest
+from cds_warehouse.dbt_build import build_portal_inputs, check_source_freshness, project_digest
 from cds_warehouse.settings import DBT_PROJECT_DIR
 
 
@@ -52,3 +53,34 @@ def test_portal_inputs_are_built_on_the_first_run_and_after_a_change_only(conn, 
     monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(project_copy))
     assert build_portal_inputs() is True
     assert build_portal_inputs() is False
+
+
+def test_source_freshness_names_stale_sources_and_fails_only_when_it_cannot_measure(conn, project_copy, monkeypatch):
+    def published(source, days_ago):
+        conn.execute(
+            "insert into raw.load_audit (source, file_name, file_sha256, started_at, status)"
+            " values (%s, 'f.csv', md5(random()::text), now() - %s * interval '1 day', 'published')",
+            (source, days_ago),
+        )
+
+    published("portal_api", 3)  # the portal's only batch came through the API: warn after 2 days
+    published("agency_reports", 10)
+    published("agency_reports", 0.1)  # the newest batch is fresh: not stale
+    published("published_766", 30)  # error after 7 days, and still a warning, not a failure
+    published("published_766", 0.5)
+    conn.execute(
+        "update raw.load_audit set status = 'quarantined' where source = 'published_766'"
+        " and started_at > now() - interval '1 day'"
+    )
+    stale = dict(line.split(": ", 1) for line in check_source_freshness())
+    assert sorted(stale) == ["raw.portal_dossier", "raw.published_766"]
+    assert stale["raw.portal_dossier"].startswith("newest published 3.0 days ago (warn after 2 days")
+    # the quarantined batch of half a day ago does not count: the newest published one is 30 days old
+    assert stale["raw.published_766"].startswith("newest published 30.0 days ago (error after 7 days")
+
+    # a source dbt cannot measure (its query fails) fails the task
+    sources = project_copy / "models" / "staging" / "_raw__sources.yml"
+    sources.write_text(sources.read_text(encoding="utf-8").replace("max(started_at)", "max(no_such_column)", 1))
+    monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(project_copy))
+    with pytest.raises(RuntimeError, match="could not measure the freshness of source.cds_warehouse.raw.portal"):
+        check_source_freshness()

@@ -12,7 +12,7 @@
     {%- endif -%}
     {%- set processed = processed_portal_loads_relation() -%}
     {%- set audit_node = graph.sources.values()
-        | selectattr('source_name', 'equalto', 'portal')
+        | selectattr('source_name', 'equalto', 'raw')
         | selectattr('name', 'equalto', 'load_audit')
         | first -%}
     {%- set audit = api.Relation.create(

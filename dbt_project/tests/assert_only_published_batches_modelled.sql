@@ -10,7 +10,7 @@ dossier_versions as (
 
 load_audit as (
 
-    select * from {{ source('portal', 'load_audit') }}
+    select * from {{ source('raw', 'load_audit') }}
 
 ),
 

@@ -24,10 +24,10 @@ from cds_warehouse.settings import DBT_PROJECT_DIR, libpq_env, warehouse_dsn
 log = logging.getLogger(__name__)
 
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-PORTAL_MODELS_PATH = "models/staging/portal/"
+PORTAL_MODELS_PATH = "models/staging/portal_dossiers/"
 PORTAL_MODELS = f"path:{PORTAL_MODELS_PATH.rstrip('/')}+"
 # Every ancestor of the portal models that is not itself downstream of the portal's raw tables.
-PORTAL_INPUTS = {"select": ["@source:portal"], "exclude": [PORTAL_MODELS]}
+PORTAL_INPUTS = {"select": ["@source:raw.portal_dossier"], "exclude": [PORTAL_MODELS]}
 INPUTS_STATE = "reference.dbt_portal_inputs_build"  # the project digest of the last inputs build
 _NOT_PROJECT_FILES = {"target", "logs", "dbt_packages"}
 
@@ -74,9 +74,10 @@ def parse_project(artifacts: str = "warehouse") -> None:
     run_dbt("parse", [], artifacts)
 
 
-def run_dbt(command: str, args: list[str], artifacts: str = "warehouse") -> None:
+def run_dbt(command: str, args: list[str], artifacts: str = "warehouse", builds: bool = True) -> None:
     """One dbt command against the warehouse with the project's folders (see run_build). dbt's output is
-    logged line by line as it runs (a long build shows its progress in the task log), without colours."""
+    logged line by line as it runs (a long build shows its progress in the task log), without colours.
+    A command that builds (``builds``) waits for any other build against the warehouse."""
     project = dbt_project_dir()
     env = {**os.environ, **libpq_env(warehouse_dsn()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     argv = [
@@ -96,7 +97,7 @@ def run_dbt(command: str, args: list[str], artifacts: str = "warehouse") -> None
     log.info("%s", " ".join(argv))
     tail: collections.deque[str] = collections.deque(maxlen=80)  # what a failure's message quotes
     with (
-        _one_build_at_a_time(),
+        _one_build_at_a_time() if builds else contextlib.nullcontext(),
         subprocess.Popen(
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
         ) as process,
@@ -203,6 +204,53 @@ def _record_inputs_built(digest: str) -> None:
         conn.execute(f"delete from {INPUTS_STATE}")
         conn.execute(f"insert into {INPUTS_STATE} values (%s, now())", (digest,))
     log.info("portal inputs built by this version of the dbt project (%s)", digest[:12])
+
+
+def check_source_freshness() -> list[str]:
+    """`dbt source freshness`: how old the newest published batch of each source is, against the
+    `freshness:` of its YAML (mirrored in models/staging/_raw__sources.yml). Returns one line per stale
+    source, each logged as a warning: agencies report monthly or quarterly and the portal API is optional,
+    so staleness is a fact to look at, not a failed night. Raises when dbt could not measure a source
+    (a query error, a missing table): that is a defect, not staleness."""
+    results = run_results_path("freshness").parent / "sources.json"
+    results.unlink(missing_ok=True)
+    try:
+        run_dbt("source", ["freshness"], artifacts="freshness", builds=False)  # reads raw only
+    except RuntimeError:
+        if not results.exists():
+            raise  # dbt stopped before measuring anything
+    measured = json.loads(results.read_text(encoding="utf-8"))["results"]
+    # a source whose query failed is left out of sources.json: compare with the sources that have a freshness
+    manifest = json.loads((results.parent / "manifest.json").read_text(encoding="utf-8"))
+    expected = {
+        key
+        for key, node in manifest["sources"].items()
+        if any(
+            (node["config"].get("freshness") or {}).get(f"{level}_after", {}).get("count")
+            for level in ("warn", "error")
+        )
+    }
+    broken = sorted(expected - {r["unique_id"] for r in measured if r["status"] in ("pass", "warn", "error")})
+    if broken:
+        raise RuntimeError(f"dbt could not measure the freshness of {', '.join(broken)} (see the log above)")
+    stale = []
+    for result in measured:
+        if result["status"] == "pass":
+            continue
+        criteria = result["criteria"][f"{result['status']}_after"]
+        # dbt reports a source without any published batch as loaded in the year 1
+        newest = (
+            "none published yet"
+            if result["max_loaded_at"].startswith("0001-")
+            else f"newest published {result['max_loaded_at_time_ago_in_s'] / 86400:.1f} days ago"
+        )
+        stale.append(
+            f"{result['unique_id'].removeprefix('source.cds_warehouse.')}: {newest}"
+            f" ({result['status']} after {criteria['count']} {criteria['period']}s)"
+        )
+    for line in stale:
+        log.warning("stale source: %s", line)
+    return stale
 
 
 def generate_docs() -> Path:

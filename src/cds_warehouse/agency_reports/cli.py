@@ -5,6 +5,7 @@ load FILE.xlsx            load one workbook as a batch (no gate)
 gate LOAD_ID              run the quality gate on a loaded batch
 regate LOAD_ID            re-resolve the agency of a quarantined report and gate it again
 review                    list the rows awaiting review
+accept KEY [--rank N]     accept a candidate indicator of a row awaiting review (alias, re-match)
 """
 
 from __future__ import annotations
@@ -95,3 +96,6 @@ def register(subparsers) -> None:
     p = sub.add_parser("review", help="list the rows awaiting review")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=_review)
+    from cds_warehouse.agency_reports import review  # loads dbt's build code: only when the tree is built
+
+    review.register(sub)

@@ -18,10 +18,11 @@ import logging
 import os
 from pathlib import Path
 
+from cds_warehouse.agency_reports.candidates import refresh_candidates
 from cds_warehouse.agency_reports.loader import PUBLISHED_SOURCE, SOURCE, gate_batch, load_report, read_issues
 from cds_warehouse.audit import FileBeingLoaded
 from cds_warehouse.db import connect
-from cds_warehouse.dbt_build import run_build
+from cds_warehouse.dbt_build import dbt_project_dir, run_build
 from cds_warehouse.landing import landing_dir, move_to_archive, move_to_failed, shown_name, waiting_files
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,9 @@ def _quarantine_reason(load_id: int) -> str:
 
 def build_models(selector: str = DBT_SELECTOR) -> None:
     """dbt build of the agency-report models and what they need (seeds: catalog, aliases, agencies).
-    Run every time, so that an alias added to the seed re-matches rows already loaded."""
+    Run every time, so that an alias added to the seed re-matches rows already loaded. The candidate
+    indicators of the texts no name matches are ranked first (they follow the catalog and the aliases)."""
+    refresh_candidates(dbt_project_dir())
     run_build([selector], artifacts="agency_reports")
 
 
@@ -139,13 +142,15 @@ def rows_awaiting_review(limit: int = 20) -> tuple[int, list[str]]:
     with connect() as conn:
         total = conn.execute(f"select count(*) from {REVIEW_MODEL}").fetchone()[0]
         rows = conn.execute(
-            "select agency_code, source_file, sheet_name, source_row, indicator_text, review_reason"
+            "select agency_code, source_file, sheet_name, source_row, indicator_text, review_reason,"
+            " review_row_key, candidate_codes"
             f" from {REVIEW_MODEL} order by agency_code, source_file, sheet_name, source_row limit %s",
             (limit,),
         ).fetchall()
     return total, [
-        f"{agency} {file} sheet {sheet!r} row {row}: {text!r} ({reason})"
-        for agency, file, sheet, row, text, reason in rows
+        f"{agency} {file} sheet {sheet!r} row {row}: {text!r} ({reason}) [{key}]"
+        + (f" candidates: {candidates}" if candidates else "")
+        for agency, file, sheet, row, text, reason, key, candidates in rows
     ]
 
 

@@ -4,7 +4,7 @@
 -- first run, or when int_portal_loads_processed is missing, every published load is pending.
 {{ config(materialized='table') }}
 
--- depends_on: {{ source('portal', 'load_audit') }}
+-- depends_on: {{ source('raw', 'load_audit') }}
 -- The pending loads (macro portal_loads_of_this_run), read when the model runs, as a literal.
 {%- set pending = load_ids_array(portal_loads_of_this_run()) %}
 

@@ -5,26 +5,20 @@
 
 with
 
-load_audit as (
-
-    select * from {{ source('agency_reports', 'load_audit') }}
-
-),
-
 published_loads as (
 
     select
         load_id,
-        file_name,
-        started_at
-    from load_audit
-    where source = 'agency_reports' and status = 'published'
+        source_file,
+        loaded_at
+    from {{ ref('stg_raw__load_audit') }}
+    where source = 'agency_reports' and is_published
 
 ),
 
 reports as (
 
-    select * from {{ source('agency_reports', 'agency_report') }}
+    select * from {{ source('raw', 'agency_report') }}
 
 ),
 
@@ -34,8 +28,8 @@ final as (
         reports.load_id,
         reports.sheet_index,
         {{ bi_safe_text('reports.sheet_name', 1000) }} as sheet_name,
-        {{ bi_safe_text('published_loads.file_name', 1000) }} as source_file,
-        published_loads.started_at as loaded_at,
+        published_loads.source_file,
+        published_loads.loaded_at,
         reports.agency_code,
         {{ bi_safe_text('reports.agency_text', 1000) }} as agency_text,
         reports.province_code,
@@ -49,7 +43,7 @@ final as (
         coalesce(
             reports.submitted_on,
             (reports.workbook_saved_at at time zone 'Asia/Ho_Chi_Minh')::date,
-            (published_loads.started_at at time zone 'Asia/Ho_Chi_Minh')::date
+            (published_loads.loaded_at at time zone 'Asia/Ho_Chi_Minh')::date
         ) as version_date
     from reports
     inner join published_loads

@@ -14,7 +14,7 @@ reports as (
 
 report_rows as (
 
-    select * from {{ source('agency_reports', 'agency_report_row') }}
+    select * from {{ source('raw', 'agency_report_row') }}
 
 ),
 

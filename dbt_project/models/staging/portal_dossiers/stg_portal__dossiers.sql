@@ -6,15 +6,15 @@ with
 published_loads as (
 
     select load_id
-    from {{ source('portal', 'load_audit') }}
-    where status = 'published'
+    from {{ ref('stg_raw__load_audit') }}
+    where is_published
 
 ),
 
 source as (
 
     select *
-    from {{ source('portal', 'portal_dossier') }}
+    from {{ source('raw', 'portal_dossier') }}
     -- Loaded or quarantined batches have not passed the quality gate.
     where load_id in (select published_loads.load_id from published_loads)
 

@@ -2,26 +2,19 @@
 
 with
 
-load_audit as (
-
-    select * from {{ source('agency_reports', 'load_audit') }}
-
-),
-
 published_loads as (
 
     select
         load_id,
-        file_name,
-        started_at
-    from load_audit
-    where source = 'published_766' and status = 'published'
+        source_file
+    from {{ ref('stg_raw__load_audit') }}
+    where source = 'published_766' and is_published
 
 ),
 
 published_values as (
 
-    select * from {{ source('agency_reports', 'published_766') }}
+    select * from {{ source('raw', 'published_766') }}
 
 ),
 
@@ -30,7 +23,7 @@ typed as (
     select
         published_values.load_id,
         published_values.source_row,
-        {{ bi_safe_text('published_loads.file_name', 1000) }} as source_file,
+        published_loads.source_file,
         published_values.province_code,
         published_values.indicator_code,
         published_values.period as period_text,
