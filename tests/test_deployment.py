@@ -19,7 +19,6 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-
 from cds_warehouse.sources import file_sources, load_source
 
 ROOT = Path(__file__).resolve().parents[1]

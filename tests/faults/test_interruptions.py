@@ -13,15 +13,15 @@ import time
 from conftest import DBT, run_dbt, write_export
 from leaks import LeakScan, applicants, personal_values
 
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import load_file
-from cds_warehouse.quality import gate_batches
 
 # A load that stops for good after its first pieces went into COPY: killed there, it holds an open
 # transaction with rows sent and not committed.
 STALLED_LOAD = """
 import sys, time
-from cds_warehouse import load
-load.CHUNK_BYTES = 16 << 10
+from cds_warehouse.load import copying
+copying.CHUNK_BYTES = 16 << 10
 clean, pieces = load.clean_batch, []
 def stall(*args, **kwargs):
     pieces.append(1)
