@@ -22,15 +22,16 @@ STALLED_LOAD = """
 import sys, time
 from cds_warehouse.load import copying
 copying.CHUNK_BYTES = 16 << 10
-clean, pieces = load.clean_batch, []
+from cds_warehouse.load import load_file
+clean, pieces = copying.clean_batch, []
 def stall(*args, **kwargs):
     pieces.append(1)
     if len(pieces) > 3:
         print("copying", flush=True)
         time.sleep(600)
     return clean(*args, **kwargs)
-load.clean_batch = stall
-load.load_file(sys.argv[1])
+copying.clean_batch = stall
+load_file(sys.argv[1])
 """
 
 
