@@ -19,15 +19,16 @@ from cds_warehouse.load import load_file
 # A load that stops for good after its first pieces went into COPY: killed there, it holds an open
 # transaction with rows sent and not committed.
 STALLED_LOAD = """
-import sys, time
+import itertools, sys, time
 from cds_warehouse.load import copying
 copying.CHUNK_BYTES = 16 << 10
 from cds_warehouse.load import load_file
-clean, pieces = copying.clean_batch, []
+clean, pieces = copying.clean_batch, itertools.count()
 def stall(*args, **kwargs):
-    pieces.append(1)
-    if len(pieces) > 3:
+    piece = next(pieces)  # atomic: the pieces are cleaned on two threads, and only one may say so
+    if piece == 3:
         print("copying", flush=True)
+    if piece >= 3:
         time.sleep(600)
     return clean(*args, **kwargs)
 copying.clean_batch = stall
