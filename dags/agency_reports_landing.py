@@ -6,18 +6,22 @@ marts are rebuilt because there is something new, not because of clock order. On
 
 **Tasks.** `set_up` makes an empty warehouse ready (idempotent) and fixes the run's evaluation date (the
 local date of the data interval end: a re-run of a past night gates on that night's date). `ingest`: every
-workbook in $CDS_LANDING_DIR/agency_reports/ (and CSV in published_766/) becomes one audited batch;
+file source but the portal's exports (landed by `portal_dossiers_nightly`): each workbook in
+$CDS_LANDING_DIR/agency_reports/, each CSV in published_766/, and the files of any source added with
+`cds add-source`, becomes one audited batch and moves to archive/<load_id>_<name> (the folders, patterns
+and checkpoints are in the sources' YAML files);
 unreadable files go to failed/ with a <file>.reason.txt. `validate_raw`: the Great Expectations gate
-publishes or quarantines each batch and files it in archive/ or failed/. `dbt_build`: the agency-report
-models, every run, so an alias added to indicator_aliases.csv re-matches rows already loaded; its output
-streams into the task log. `announce`: updates the Asset when something was published (skipped
-otherwise). `report`: logs how many rows await review, and fails the run when a file was refused.
+publishes or quarantines each batch; a quarantined batch's file moves from archive/ to failed/.
+`dbt_build`: the agency-report models, every run, so an alias added to indicator_aliases.csv re-matches
+rows already loaded, and the models that read the other sources it lands; its output streams into the task log. `announce`: updates the Asset when something
+was published (skipped otherwise). `report`: logs how many rows await review, and fails the run when a file was refused.
 
 **Connections and environment.** `cds_warehouse` (postgres), `cds_alerts` (smtp) with `CDS_ALERT_EMAILS`,
 `CDS_LANDING_DIR`. Retries: twice with exponential backoff on every task but `report` (a verdict, not
 retried); timeouts: one hour. A failed task mails `CDS_ALERT_EMAILS` through Airflow's SmtpNotifier.
 
-The logic lives in cds_warehouse.agency_reports.landing; this file only wires it.
+The logic lives in cds_warehouse.landing (the generic landing routine of every file source) and
+cds_warehouse.agency_reports.review; this file only wires it.
 """
 
 from __future__ import annotations
@@ -48,19 +52,20 @@ def agency_reports_landing():
 
     @task
     def ingest() -> dict:
-        from cds_warehouse.agency_reports.landing import ingest
+        from cds_warehouse.agency_reports.review import landed_sources
+        from cds_warehouse.landing import ingest
 
-        return ingest()
+        return ingest(*landed_sources())
 
     @task
     def validate_raw(ingested: dict, evaluated_on: str) -> dict:
-        from cds_warehouse.agency_reports.landing import gate_and_file
+        from cds_warehouse.landing import gate
 
-        return gate_and_file(ingested, dt.date.fromisoformat(evaluated_on))
+        return gate(ingested["load_ids"], dt.date.fromisoformat(evaluated_on), failed=ingested["failed"])
 
     @task
     def dbt_build() -> None:
-        from cds_warehouse.agency_reports.landing import build_models
+        from cds_warehouse.agency_reports.review import build_models
 
         build_models()
 
@@ -74,7 +79,7 @@ def agency_reports_landing():
 
     @task(retries=0)
     def report(summary: dict) -> int:
-        from cds_warehouse.agency_reports.landing import report
+        from cds_warehouse.agency_reports.review import report
 
         return report(summary)
 

@@ -54,7 +54,8 @@ Each task has a timeout: one hour, three for ingestion.
 SmtpNotifier). A run not finished by `CDS_NIGHT_DEADLINE` (default 06:00, counted from when the run was
 queued) mails a deadline alert (Airflow's deadline alerts, sent by the triggerer).
 
-The logic lives in the cds_warehouse package; this file only wires it.
+The logic lives in the cds_warehouse package (landing: the generic landing routine of every file source;
+extract: the API); this file only wires it.
 """
 
 from __future__ import annotations
@@ -104,15 +105,15 @@ def portal_dossiers_nightly():
 
     @task(multiple_outputs=True, execution_timeout=INGESTION_TIMEOUT)
     def ingest() -> dict[str, list]:
-        from cds_warehouse.orchestration import ingest_landing
+        from cds_warehouse.landing import ingest
 
-        return ingest_landing(SOURCE)
+        return ingest(SOURCE)
 
     @task(execution_timeout=INGESTION_TIMEOUT)
     def ingest_api() -> list[int]:
-        from cds_warehouse.orchestration import ingest_portal_api
+        from cds_warehouse.extract.ingest import ingest_configured_portal
 
-        return ingest_portal_api()
+        return ingest_configured_portal()
 
     @task
     def reconcile_api() -> None:
@@ -122,9 +123,9 @@ def portal_dossiers_nightly():
 
     @task
     def validate_raw(load_ids: list[int], api_load_ids: list[int], evaluated_on: str) -> None:
-        from cds_warehouse.orchestration import gate_new_batches
+        from cds_warehouse.landing import gate
 
-        gate_new_batches(SOURCE, [*load_ids, *api_load_ids], dt.date.fromisoformat(evaluated_on))
+        gate([*load_ids, *api_load_ids], dt.date.fromisoformat(evaluated_on), fail_on_quarantine=True)
 
     @task
     def portal_inputs() -> bool:
@@ -171,7 +172,7 @@ def portal_dossiers_nightly():
 
     @task(retries=0)
     def files_loaded(failed: list[str]) -> None:
-        from cds_warehouse.orchestration import raise_for_failed_files
+        from cds_warehouse.landing import raise_for_failed_files
 
         raise_for_failed_files(failed)
 

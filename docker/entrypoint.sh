@@ -55,6 +55,7 @@ make_folders() {
     make_folder "$landing"
     for source_file in "$project_root"/src/cds_warehouse/sources/*.yml; do
         [[ -e "$source_file" ]] || die "no source described in $project_root/src/cds_warehouse/sources/"
+        grep -Eq '^ +kind: +api' "$source_file" && continue  # pulled from an API: no landing folder
         make_folder "$landing/$(basename "$source_file" .yml)"
     done
     make_folder "$state/gx"

@@ -64,7 +64,7 @@ def test_texts_dbt_matches_exactly_need_no_candidates(catalog):
 
 
 def test_accepting_writes_one_alias_line_and_refuses_what_it_cannot_accept(tmp_path, monkeypatch):
-    from cds_warehouse.agency_reports.review import ReviewError, _append_alias, _candidate
+    from cds_warehouse.agency_reports.accept import ReviewError, _append_alias, _candidate
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()

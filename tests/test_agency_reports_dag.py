@@ -13,6 +13,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "agency_reports"))
 from report_workbooks import dbt_project_copy, simple_report  # noqa: E402
+from test_scaffold import CERTIFICATES, apply_scaffolded_ddl, certificates_csv, project_copy  # noqa: E402
 
 DAG_ID = "agency_reports_landing"
 DAG_FILE = ROOT / "dags" / "agency_reports_landing.py"
@@ -38,11 +39,31 @@ def test_the_dag_sets_up_then_gates_before_dbt_and_reports_last():
     assert not any(dag.get_task(t).outlets for t in dag.task_ids if t != "announce")
 
 
+@pytest.fixture
+def scaffolded(tmp_path, monkeypatch, conn):
+    """A project copy with a source added by `cds add-source` from a sample (digital signature certificates
+    per agency, a source the project does not have), its raw table made; the DAG lands it with the others."""
+    from cds_warehouse import sources
+    from cds_warehouse.scaffold import add_source
+
+    project = project_copy(tmp_path / "project", monkeypatch, dbt_project_copy(tmp_path / "dbt_project"))
+    add_source(CERTIFICATES, certificates_csv(tmp_path / "sample.csv"))
+    apply_scaffolded_ddl(conn, project, CERTIFICATES)
+    monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(project / "dbt_project"))
+    yield project
+    sources.load_source.cache_clear()
+
+
 @pytest.mark.slow
-def test_a_dag_run_files_the_workbooks_and_logs_the_rows_awaiting_review(conn, tmp_path, monkeypatch, caplog, capsys):
+def test_a_dag_run_files_the_workbooks_and_logs_the_rows_awaiting_review(
+    conn, tmp_path, monkeypatch, caplog, capsys, scaffolded
+):
+    """…and takes a source added with `cds add-source` from its landing folder to its staging model, with
+    no code written for it."""
     landing = tmp_path / "landing"
     monkeypatch.setenv("CDS_LANDING_DIR", str(landing))
-    monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(dbt_project_copy(tmp_path / "dbt_project")))
+    (landing / CERTIFICATES).mkdir(parents=True)
+    certificates_csv(landing / CERTIFICATES / "cks_2025_02.csv")
     reports = landing / "agency_reports"
     simple_report(
         reports / "na_q3.xlsx",
@@ -59,7 +80,8 @@ def test_a_dag_run_files_the_workbooks_and_logs_the_rows_awaiting_review(conn, t
         run = _dag().test()
 
     assert "success" in str(run.state)
-    loads = dict(conn.execute("select file_name, load_id from raw.load_audit where status = 'published'").fetchall())
+    published = "select file_name, load_id from raw.load_audit where status = 'published' and source = %s"
+    loads = dict(conn.execute(published, ("agency_reports",)).fetchall())
     assert sorted(p.name for p in (reports / "archive").iterdir()) == sorted(f"{i}_{f}" for f, i in loads.items())
     assert not [p for p in reports.iterdir() if p.is_file()]
     assert conn.execute(
@@ -72,3 +94,13 @@ def test_a_dag_run_files_the_workbooks_and_logs_the_rows_awaiting_review(conn, t
     logged = caplog.text + capsys.readouterr().out
     assert "1 report row(s) await review in marts.agency_report_rows_awaiting_review" in logged
     assert "'Tỷ lệ hộ gia đình dùng wifi' (indicator_not_in_catalog)" in logged
+    assert conn.execute(
+        f"select thang, ma_don_vi, so_chung_thu_so_cap_moi, source_file from staging.stg_{CERTIFICATES}__rows"
+        " order by source_row"
+    ).fetchall() == [
+        ("01/2025", "000.00.01.H04", 12, "cks_2025_02.csv"),
+        ("01/2025", "000.00.02.H04", 0, "cks_2025_02.csv"),
+        ("02/2025", "000.00.01.H04", 1200, "cks_2025_02.csv"),
+    ]
+    ((cks_load,),) = conn.execute("select load_id from raw.load_audit where source = %s", (CERTIFICATES,))
+    assert [p.name for p in (landing / CERTIFICATES / "archive").iterdir()] == [f"{cks_load}_cks_2025_02.csv"]

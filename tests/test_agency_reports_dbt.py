@@ -17,8 +17,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "agency_reports"))
 from report_workbooks import add_alias, dbt_project_copy, simple_report  # noqa: E402
 
-from cds_warehouse.agency_reports.landing import build_models, rows_awaiting_review  # noqa: E402
 from cds_warehouse.agency_reports.loader import load_report  # noqa: E402
+from cds_warehouse.agency_reports.review import build_models, rows_awaiting_review  # noqa: E402
 from cds_warehouse.agency_reports.text import indicator_key  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "agency_reports"))
 from report_workbooks import simple_report  # noqa: E402
 
-from cds_warehouse.agency_reports.loader import gate_batch, load_report, regate  # noqa: E402
+from cds_warehouse.agency_reports.loader import load_report, regate  # noqa: E402
 from cds_warehouse.agency_reports.parser import ReportFileError  # noqa: E402
+from cds_warehouse.batches import gate_batch  # noqa: E402
 
 D = Decimal
 ROWS = [
@@ -143,7 +144,8 @@ def landing(tmp_path, monkeypatch):
 
 
 def test_the_landing_folder_is_loaded_gated_and_filed(conn, landing):
-    from cds_warehouse.agency_reports.landing import gate_and_file, ingest
+    from cds_warehouse.agency_reports.review import landed_sources
+    from cds_warehouse.landing import gate, ingest
 
     reports = landing / "agency_reports"
     simple_report(reports / "good.xlsx", ROWS[:2])
@@ -158,24 +160,27 @@ def test_the_landing_folder_is_loaded_gated_and_filed(conn, landing):
         encoding="utf-8",
     )
 
-    ingested = ingest()
-    assert sorted(f["file"] for f in ingested["failed"]) == ["broken.xlsx", "old.xls"]
-    summary = gate_and_file(ingested)
+    ingested = ingest(*landed_sources())
+    assert sorted(f.split(": ")[0] for f in ingested["failed"]) == ["broken.xlsx", "old.xls"]
+    summary = gate(ingested["load_ids"], failed=ingested["failed"])
 
     good_id = conn.execute("select load_id from raw.load_audit where file_name = 'good.xlsx'").fetchone()[0]
     csv_id = conn.execute("select load_id from raw.load_audit where file_name = 'cong_dvc.csv'").fetchone()[0]
+    typo_id = conn.execute("select load_id from raw.load_audit where file_name = 'typo.xlsx'").fetchone()[0]
     assert sorted(p.name for p in (reports / "archive").iterdir()) == [f"{good_id}_good.xlsx"]
     assert [p.name for p in (landing / "published_766" / "archive").iterdir()] == [f"{csv_id}_cong_dvc.csv"]
-    assert sorted(p.name for p in (reports / "failed").iterdir()) == [
-        "broken.xlsx",
-        "broken.xlsx.reason.txt",
-        "old.xls",
-        "old.xls.reason.txt",
-        "typo.xlsx",
-        "typo.xlsx.reason.txt",
-    ]
+    assert sorted(p.name for p in (reports / "failed").iterdir()) == sorted(
+        [
+            "broken.xlsx",
+            "broken.xlsx.reason.txt",
+            "old.xls",
+            "old.xls.reason.txt",
+            f"{typo_id}_typo.xlsx",  # gated after its load had archived it, as <load_id>_<name>
+            f"{typo_id}_typo.xlsx.reason.txt",
+        ]
+    )
     assert sorted(p.name for p in reports.iterdir() if p.is_file()) == ["~$good.xlsx"]
-    reason = (reports / "failed" / "typo.xlsx.reason.txt").read_text(encoding="utf-8")
+    reason = (reports / "failed" / f"{typo_id}_typo.xlsx.reason.txt").read_text(encoding="utf-8")
     assert "expect_column_values_to_be_between on percent_value" in reason
     assert "save it as .xlsx" in (reports / "failed" / "old.xls.reason.txt").read_text(encoding="utf-8")
     statuses = dict(conn.execute("select file_name, status from raw.load_audit").fetchall())
@@ -188,9 +193,14 @@ def test_the_landing_folder_is_loaded_gated_and_filed(conn, landing):
     }
     assert [e["file"] for e in summary["quarantined"]] == ["typo.xlsx"]
 
-    # The same content dropped again is recognised and filed without a second load.
+    # The same content dropped again is recognised and archived under its batch without a second load.
     (reports / "good_again.xlsx").write_bytes((reports / "archive" / f"{good_id}_good.xlsx").read_bytes())
-    summary = gate_and_file(ingest())
-    assert [(e["file"], e["load_id"]) for e in summary["skipped"]] == [("good_again.xlsx", good_id)]
+    again = ingest(*landed_sources())
+    assert again == {"load_ids": [], "failed": []}
+    assert gate(again["load_ids"]) == {"published": [], "quarantined": [], "failed": []}
+    assert sorted(p.name for p in (reports / "archive").iterdir()) == [
+        f"{good_id}_good.xlsx",
+        f"{good_id}_good_again.xlsx",
+    ]
     assert conn.execute("select count(*) from raw.load_audit").fetchone()[0] == 5
     assert not (reports / "good_again.xlsx").exists()

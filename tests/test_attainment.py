@@ -29,8 +29,8 @@ import pytest
 from conftest import bi_login, dossier, run_dbt, write_export
 from publish_checks import check_publish
 
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import load_file
-from cds_warehouse.quality import gate_batches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "attainment"
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "reference", "analytics")

@@ -19,6 +19,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
+from cds_warehouse.sources import file_sources, load_source
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
 COMPOSE_FILE = DOCKER / "docker-compose.yml"
@@ -602,7 +604,7 @@ def test_init_migrates_airflow_then_sets_up_the_warehouse(tmp_path, stand_ins):
     run = run_entrypoint(tmp_path, stand_ins, ["init"])
     assert run.returncode == 0, run.stderr
     assert calls(tmp_path) == ["airflow db migrate", "cds setup"]
-    sources = sorted(p.stem for p in (ROOT / "src" / "cds_warehouse" / "sources").glob("*.yml"))
+    sources = sorted(load_source(name).landing.folder for name in file_sources())
     assert sources and sorted(p.name for p in (tmp_path / "landing").iterdir()) == sources
     assert (tmp_path / "state" / "gx").is_dir()
     assert (tmp_path / "airflow" / "logs").is_dir()

@@ -20,8 +20,8 @@ import pytest
 from conftest import run_dbt
 from national_dialect import write_national_csv, write_national_json_lines
 
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import load_file
-from cds_warehouse.quality import gate_batches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "indicators"
 KEY = ("indicator_code", "province_code", "unit_code", "admin_level", "period_start", "method")

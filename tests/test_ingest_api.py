@@ -22,7 +22,7 @@ from cds_warehouse.extract import portal_api as portal_api_module
 from cds_warehouse.extract.contract import parse_ts
 from cds_warehouse.extract.ingest import DEFAULT_OVERLAP
 from cds_warehouse.extract.portal_api import Key, Page, PortalConfig
-from cds_warehouse.load import keyed_hash
+from cds_warehouse.load.personal_data import keyed_hash
 
 TOKEN = "test-token-9b2e"
 FAST = RetryPolicy(max_attempts=5, backoff_base=0.01, backoff_max=0.05, connect_timeout=0.5, read_timeout=1.0)
@@ -326,7 +326,8 @@ def test_a_second_pull_of_the_same_portal_at_the_same_time_is_refused(conn, serv
 
 
 def test_the_quality_gate_publishes_a_good_batch_and_quarantines_a_bad_one(conn, dataset):
-    from cds_warehouse.quality import QualityGateFailed, gate_batches
+    from cds_warehouse.batches import gate_batches
+    from cds_warehouse.quality import QualityGateFailed
 
     with PortalServer(dataset, token=TOKEN) as server:
         good = ingest(server)
@@ -346,22 +347,22 @@ def test_the_quality_gate_publishes_a_good_batch_and_quarantines_a_bad_one(conn,
 
 
 def test_without_a_configured_portal_the_dag_task_skips_with_a_log_line(monkeypatch, caplog):
-    from cds_warehouse.orchestration import ingest_portal_api
+    from cds_warehouse.extract.ingest import ingest_configured_portal
 
     for key in ("CDS_PORTAL_URL", "CDS_PORTAL_TOKEN", "AIRFLOW_CONN_CDS_PORTAL"):
         monkeypatch.delenv(key, raising=False)
     with caplog.at_level("INFO"):
-        assert ingest_portal_api() == []
+        assert ingest_configured_portal() == []
     assert "API ingestion skipped" in caplog.text
 
 
 def test_the_dag_task_returns_the_batches_awaiting_the_gate(conn, server, monkeypatch, caplog):
-    from cds_warehouse.orchestration import ingest_portal_api
+    from cds_warehouse.extract.ingest import ingest_configured_portal
 
     monkeypatch.setenv("CDS_PORTAL_URL", server.url)
     monkeypatch.setenv("CDS_PORTAL_TOKEN", TOKEN)
     server.now += timedelta(minutes=5)  # past the default settling lag
     with caplog.at_level("INFO"):
-        load_ids = ingest_portal_api()
+        load_ids = ingest_configured_portal()
     assert load_ids == [1] and raw_keys(conn) == server_keys(server)
     assert TOKEN not in caplog.text

@@ -9,8 +9,11 @@ import pyarrow as pa
 import pytest
 from conftest import dossier, write_export
 
-from cds_warehouse import load as loader
+import cds_warehouse.load.copying as copy_module
+import cds_warehouse.load.file as file_module
 from cds_warehouse.load import LoadError, load_file
+from cds_warehouse.load.cleaning import parse_vn_timestamp
+from cds_warehouse.load.stream import record_chunks
 from cds_warehouse.sources import load_source
 
 
@@ -154,7 +157,7 @@ def test_a_load_killed_before_it_finished_is_marked_failed_when_the_file_is_load
     path = write_export(tmp_path / "again.csv", [dossier()])
     conn.execute(  # what a killed load leaves: its audit row, never its uncommitted rows
         "insert into raw.load_audit (source, file_name, file_sha256) values ('portal_dossiers', 'again.csv', %s)",
-        (loader.file_sha256(path),),
+        (file_module.file_sha256(path),),
     )
     result = load_file(path)
     audits = conn.execute("select status, message like 'interrupted%' from raw.load_audit order by load_id")
@@ -165,8 +168,8 @@ def test_a_load_killed_before_it_finished_is_marked_failed_when_the_file_is_load
 def test_a_crash_mid_load_leaves_no_partial_batch(conn, tmp_path, monkeypatch):
     rows = [dossier(dossier_code=f"D{i:05d}") for i in range(3000)]
     path = write_export(tmp_path / "big.csv", rows)
-    monkeypatch.setattr(loader, "CHUNK_BYTES", 64 << 10)  # many blocks, so some are copied before the crash
-    real_clean = loader.clean_batch
+    monkeypatch.setattr(copy_module, "CHUNK_BYTES", 64 << 10)  # many blocks, so some are copied before the crash
+    real_clean = copy_module.clean_batch
     calls = {"n": 0}
 
     def crash_on_third_block(*args, **kwargs):
@@ -175,7 +178,7 @@ def test_a_crash_mid_load_leaves_no_partial_batch(conn, tmp_path, monkeypatch):
             raise MemoryError("simulated crash")
         return real_clean(*args, **kwargs)
 
-    monkeypatch.setattr(loader, "clean_batch", crash_on_third_block)
+    monkeypatch.setattr(copy_module, "clean_batch", crash_on_third_block)
     with pytest.raises(MemoryError):
         load_file(path)
     assert conn.execute("select count(*) from raw.portal_dossier").fetchone()[0] == 0
@@ -184,7 +187,7 @@ def test_a_crash_mid_load_leaves_no_partial_batch(conn, tmp_path, monkeypatch):
         "MemoryError: simulated crash",
     )
 
-    monkeypatch.setattr(loader, "clean_batch", real_clean)
+    monkeypatch.setattr(copy_module, "clean_batch", real_clean)
     assert load_file(path).rows_loaded == 3000  # the re-run loads it, once
 
 
@@ -265,7 +268,7 @@ def test_record_chunks_never_split_a_quoted_newline(tmp_path, size):
     path = tmp_path / "quoted.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows(rows)
-    pieces = list(loader.record_chunks(path, size))
+    pieces = list(record_chunks(path, size))
     parsed = [r for piece in pieces for r in csv.reader(io.StringIO(bytes(piece).decode(), newline=""))]
     assert parsed == rows[1:]
     assert size > path.stat().st_size or len(pieces) > 1
@@ -274,7 +277,7 @@ def test_record_chunks_never_split_a_quoted_newline(tmp_path, size):
 def test_a_quote_inside_an_unquoted_value_loses_no_row_of_a_file_in_many_pieces(conn, tmp_path, monkeypatch):
     """Every address is quoted and holds a newline; one procedure name carries a lone inch mark. The quick
     cut of the file into pieces counts quotes and misjudges record ends after it; the rescan does not."""
-    monkeypatch.setattr(loader, "CHUNK_BYTES", 4096)  # a small file in many pieces
+    monkeypatch.setattr(copy_module, "CHUNK_BYTES", 4096)  # a small file in many pieces
     rows = [dossier(dossier_code=f"Q{i:03}", applicant_address=f"Số {i}, ngõ 7\nphường Vũ Ninh") for i in range(1, 201)]
     rows[2]["procedure_name"] = 'Cấp bản sao màn hình 12" inch'
     path = write_export(tmp_path / "inch.csv", rows)
@@ -350,7 +353,7 @@ def test_xlsx_codes_typed_as_numbers_keep_their_leading_zeros_and_no_named_copy_
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the conversion's temporary file goes
-    load_into = loader._load_into
+    load_into = file_module._load_into
     named_copies = []
 
     def looking_for_copies(conn_, readable, *args):
@@ -358,7 +361,7 @@ def test_xlsx_codes_typed_as_numbers_keep_their_leading_zeros_and_no_named_copy_
         assert str(readable).startswith("/dev/fd/")
         return load_into(conn_, readable, *args)
 
-    monkeypatch.setattr(loader, "_load_into", looking_for_copies)
+    monkeypatch.setattr(file_module, "_load_into", looking_for_copies)
     result = load_file(path)
     assert (result.rows_loaded, result.rows_rejected, named_copies) == (2, 0, [])
     rows = conn.execute(
@@ -374,21 +377,21 @@ def test_two_loads_at_once_both_land(conn, tmp_path, monkeypatch):
 
     first = write_export(tmp_path / "first.csv", [dossier(dossier_code=f"F{i:05d}") for i in range(3000)])
     second = write_export(tmp_path / "second.csv", [dossier(dossier_code=f"S{i:05d}") for i in range(50)])
-    monkeypatch.setattr(loader, "CHUNK_BYTES", 64 << 10)  # the first load copies in many pieces
+    monkeypatch.setattr(copy_module, "CHUNK_BYTES", 64 << 10)  # the first load copies in many pieces
     copying, second_done = threading.Event(), threading.Event()
-    clean = loader.clean_batch
+    clean = copy_module.clean_batch
 
     def slow_clean(*args, **kwargs):
         copying.set()
         second_done.wait(timeout=20)  # the first load holds its COPY open while the second one runs
         return clean(*args, **kwargs)
 
-    monkeypatch.setattr(loader, "clean_batch", slow_clean)
+    monkeypatch.setattr(copy_module, "clean_batch", slow_clean)
     results = {}
     worker = threading.Thread(target=lambda: results.setdefault("first", load_file(first)))
     worker.start()
     assert copying.wait(timeout=20)
-    monkeypatch.setattr(loader, "clean_batch", clean)
+    monkeypatch.setattr(copy_module, "clean_batch", clean)
     results["second"] = load_file(second)
     second_done.set()
     worker.join(timeout=60)
@@ -397,7 +400,7 @@ def test_two_loads_at_once_both_land(conn, tmp_path, monkeypatch):
 
 
 def test_a_file_that_cannot_be_loaded_holds_back_neither_the_others_nor_the_night(conn, tmp_path, monkeypatch):
-    from cds_warehouse.orchestration import ingest_landing, raise_for_failed_files
+    from cds_warehouse.landing import ingest, raise_for_failed_files
 
     monkeypatch.setenv("CDS_LANDING_DIR", str(tmp_path))
     folder = tmp_path / "portal_dossiers"
@@ -405,7 +408,7 @@ def test_a_file_that_cannot_be_loaded_holds_back_neither_the_others_nor_the_nigh
     (folder / "a_broken.csv").write_bytes(b"M\xe3 h\xf4 s\xf5,Tr\xe1ng th\xe1i\r\n")
     write_export(folder / "b_good.csv", [dossier()])
 
-    ingested = ingest_landing("portal_dossiers")
+    ingested = ingest("portal_dossiers")
 
     audit = conn.execute("select load_id, file_name, status from raw.load_audit order by load_id").fetchall()
     assert [(name, status) for _, name, status in audit] == [("a_broken.csv", "failed"), ("b_good.csv", "loaded")]
@@ -429,7 +432,7 @@ def test_timestamps_that_strptime_rolls_over_or_misreads_are_null_and_the_others
             "15/06/2024 23:59",
         ]
     )
-    parsed = [None if v is None else v.isoformat(sep=" ") for v in loader.parse_vn_timestamp(text, formats).to_pylist()]
+    parsed = [None if v is None else v.isoformat(sep=" ") for v in parse_vn_timestamp(text, formats).to_pylist()]
     assert parsed == [
         "2024-03-01 08:00:00",
         None,
@@ -441,4 +444,4 @@ def test_timestamps_that_strptime_rolls_over_or_misreads_are_null_and_the_others
         "2024-06-15 23:59:00",
     ]
     intact = pa.array(["01/03/2024 08:00:00", "02/03/2024 8:6", "20/05/2024"])
-    assert loader.parse_vn_timestamp(intact, formats).null_count == 0
+    assert parse_vn_timestamp(intact, formats).null_count == 0

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import run_dbt
 
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import load_file
-from cds_warehouse.quality import gate_batches
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "reference")
 # Shapes of personal data, for columns that are not hashes (a hex digest can hold a run of digits).

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import dossier, write_export
 
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import load_file
-from cds_warehouse.quality import QualityGateFailed, gate_batches
+from cds_warehouse.quality import QualityGateFailed
 
 
 def _status(conn, load_id):

@@ -5,44 +5,47 @@ by its own checkpoint, its staging model built by dbt."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DBT, ROOT
+from conftest import ROOT
 from openpyxl import Workbook
 
 from cds_warehouse import quality, sources
 from cds_warehouse.cli import main
+from cds_warehouse.landing import land
 from cds_warehouse.load import load_file
-from cds_warehouse.orchestration import ingest_landing
 from cds_warehouse.scaffold import ScaffoldError, add_source
 
 CERTIFICATES = "digital_signature_certificates"
 ONE_STOP = "one_stop_usage"
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
+def project_copy(copy: Path, monkeypatch, dbt_project: Path | None = None) -> Path:
     """A copy of the places a source lives (not the repository: the scaffold writes into the copy), read by
-    the loader's source reader and the quality gate in place of the package's own."""
-    copy = tmp_path / "project"
+    the loader's source reader and the quality gate in place of the package's own; the dbt project copied
+    whole, or ``dbt_project`` (a smaller project) moved in. The caller clears load_source's cache after."""
     for part in ("src/cds_warehouse/sources", "src/cds_warehouse/sql", "expectations", "docs/sources"):
         shutil.copytree(ROOT / part, copy / part)
-    shutil.copytree(
-        ROOT / "dbt_project",
-        copy / "dbt_project",
-        ignore=shutil.ignore_patterns("target", "target_*", "logs", "dbt_packages"),
-    )
+    if dbt_project is None:
+        ignore = shutil.ignore_patterns("target", "target_*", "logs", "dbt_packages")
+        shutil.copytree(ROOT / "dbt_project", copy / "dbt_project", ignore=ignore)
+    else:
+        shutil.move(dbt_project, copy / "dbt_project")
     monkeypatch.setenv("CDS_SCAFFOLD_ROOT", str(copy))
     monkeypatch.setattr(sources, "SOURCES_DIR", copy / "src" / "cds_warehouse" / "sources")
     monkeypatch.setattr(quality, "EXPECTATIONS_DIR", copy / "expectations")
+    monkeypatch.setattr(sources, "EXPECTATIONS_DIR", copy / "expectations")
     sources.load_source.cache_clear()
-    yield copy
+    return copy
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    yield project_copy(tmp_path / "project", monkeypatch)
     sources.load_source.cache_clear()
 
 
@@ -220,34 +223,24 @@ def test_the_cds_command_writes_the_source(project, tmp_path, capsys):
         main(["add-source", CERTIFICATES, "--sample", str(tmp_path / "cks.csv")])
 
 
-@pytest.mark.slow  # one dbt invocation (parse of the whole project and the new model's build): about a minute
-def test_a_scaffolded_source_lands_gates_and_reaches_staging(project, tmp_path, conn, monkeypatch):
-    """With no hand-written code: the raw table from the scaffolded DDL, a file through the landing routine
-    (today's orchestration.ingest_landing), the batch through its scaffolded checkpoint, the rows through the
-    scaffolded staging model."""
+def test_a_scaffolded_source_lands_and_is_gated_by_its_own_yaml(project, tmp_path, conn, monkeypatch):
+    """With no hand-written code: the raw table from the scaffolded DDL, a file through the landing routine,
+    the batch through the checkpoint its YAML names. (The DAG run that takes such a source to staging is
+    tests/test_agency_reports_dag.py.)"""
     add_source(CERTIFICATES, certificates_csv(tmp_path / "cks.csv"))
-    _until_the_raw_source_of_the_dbt_layout_lands(project / "dbt_project")
-    ddl = next((project / "src/cds_warehouse/sql").glob(f"*_raw_{CERTIFICATES}.sql"))
-    conn.execute(f"drop table if exists raw.{CERTIFICATES}")
-    conn.execute(ddl.read_text(encoding="utf-8"))
+    apply_scaffolded_ddl(conn, project, CERTIFICATES)
 
     monkeypatch.setenv("CDS_LANDING_DIR", str(tmp_path / "landing"))
     folder = tmp_path / "landing" / CERTIFICATES
     folder.mkdir(parents=True)
     certificates_csv(folder / "cks_2025_02.csv")
-    landed = ingest_landing(CERTIFICATES)
-    assert landed["failed"] == [] and len(landed["load_ids"]) == 1
-    (load_id,) = landed["load_ids"]
+    landed = land(CERTIFICATES)
+    assert landed["failed"] == [] and landed["quarantined"] == []
+    (entry,) = landed["published"]
+    load_id = entry["load_id"]
     assert [p.name for p in (folder / "archive").iterdir()] == [f"{load_id}_cks_2025_02.csv"]
-    audit = conn.execute("select rows_loaded, rows_rejected from raw.load_audit where load_id = %s", (load_id,))
-    assert audit.fetchone() == (3, 0)
-    # the gate runs the checkpoint the source's YAML names (until the gate reads that key itself, its
-    # table of checkpoints by source is given the YAML's value)
-    declared = yaml.safe_load((project / f"src/cds_warehouse/sources/{CERTIFICATES}.yml").read_text(encoding="utf-8"))
-    monkeypatch.setitem(quality.BATCH_CHECKPOINTS, CERTIFICATES, declared["checkpoint"])
-    quality.gate_batches([load_id])
-    verdict = conn.execute("select status from raw.load_audit where load_id = %s", (load_id,)).fetchone()
-    assert verdict == ("published",)
+    audit = conn.execute("select rows_loaded, rows_rejected, status from raw.load_audit where load_id = %s", (load_id,))
+    assert audit.fetchone() == (3, 0, "published")
     raw = conn.execute(
         f"select so_chung_thu_so_cap_moi, ty_le_ky_so_pct, so_dien_thoai_lien_he from raw.{CERTIFICATES}"
         " order by source_row"
@@ -262,54 +255,9 @@ def test_a_scaffolded_source_lands_gates_and_reaches_staging(project, tmp_path, 
     }
     assert not columns & {"nguoi_phu_trach", "ghi_chu"}  # dropped personal data has no column
 
-    dbt_build_of_the_copy(project / "dbt_project", tmp_path / "dbt", f"+stg_{CERTIFICATES}__rows")
-    staged = conn.execute(
-        f"select thang, ma_don_vi, so_chung_thu_so_cap_moi, source_file from staging.stg_{CERTIFICATES}__rows"
-        " order by source_row"
-    ).fetchall()
-    assert staged == [
-        ("01/2025", "000.00.01.H04", 12, "cks_2025_02.csv"),
-        ("01/2025", "000.00.02.H04", 0, "cks_2025_02.csv"),
-        ("02/2025", "000.00.01.H04", 1200, "cks_2025_02.csv"),
-    ]
 
-
-def dbt_build_of_the_copy(dbt_project: Path, work: Path, model: str) -> None:
-    """``dbt build`` of one model of the project copy (parsing the whole copy), against the test database."""
-    done = subprocess.run(
-        [
-            str(DBT),
-            "build",
-            "--select",
-            model,
-            "--project-dir",
-            str(dbt_project),
-            "--profiles-dir",
-            str(dbt_project),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"},
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, f"dbt build failed:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}"
-
-
-def _until_the_raw_source_of_the_dbt_layout_lands(dbt_project: Path) -> None:
-    """The scaffolded model joins stg_raw__load_audit and declares its table in dbt's `raw` source, as the
-    dbt layout of issue 15 has them. Until that layout is in this tree, the copy gets their smallest form."""
-    staging = dbt_project / "models" / "staging"
-    if (staging / "stg_raw__load_audit.sql").exists():
-        return
-    (staging / "_raw__sources.yml").write_text(
-        "sources:\n  - name: raw\n    schema: raw\n    tables:\n      - name: load_audit\n", encoding="utf-8"
-    )
-    (staging / "stg_raw__load_audit.sql").write_text(
-        "select load_id, source, file_name as source_file, started_at as loaded_at, status,"
-        " status = 'published' as is_published from {{ source('raw', 'load_audit') }}\n",
-        encoding="utf-8",
-    )
+def apply_scaffolded_ddl(conn, project: Path, name: str) -> None:
+    """The scaffolded raw table made in the test database (set-up applies the package's own sql/ files)."""
+    ddl = next((project / "src/cds_warehouse/sql").glob(f"*_raw_{name}.sql"))
+    conn.execute(f"drop table if exists raw.{name}")
+    conn.execute(ddl.read_text(encoding="utf-8"))

@@ -14,6 +14,8 @@ import hashlib
 
 import psycopg
 
+from cds_warehouse.batches import last_key_fingerprint
+
 LABEL = b"cds_warehouse: fingerprint of the personal-data key"
 LOCK = "cds_warehouse.pii_key"  # serialises checks and rotations: two first batches cannot disagree
 
@@ -33,11 +35,8 @@ def warehouse_fingerprint(conn: psycopg.Connection) -> str | None:
     were recorded)."""
     row = conn.execute("select fingerprint from raw.pii_key_rotation order by rotation_id desc limit 1").fetchone()
     if row is None:
-        row = conn.execute(
-            "select pii_key_fingerprint from raw.load_audit where pii_key_fingerprint is not null"
-            " order by load_id desc limit 1"
-        ).fetchone()
-    return row[0] if row else None
+        return last_key_fingerprint(conn)
+    return row[0]
 
 
 def checked_fingerprint(conn: psycopg.Connection, key: bytes) -> str:

@@ -7,8 +7,8 @@ import psycopg
 from conftest import bi_login, dossier, run_dbt, write_export
 from leaks import LeakScan, personal_values
 
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import load_file
-from cds_warehouse.quality import gate_batches
 
 SELECTED = ("--select", "+int_portal_loads_processed", "+dim_admin_unit", "--indirect-selection", "buildable")
 

@@ -9,8 +9,8 @@ import re
 from conftest import dossier, run_dbt, write_export
 from leaks import LeakScan, personal_values
 
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import load_file
-from cds_warehouse.quality import gate_batches
 
 SELECTED = ("--select", "+int_portal_loads_processed", "--indirect-selection", "buildable")
 WARNING = "assert_finished_dossiers_have_a_finish_time"

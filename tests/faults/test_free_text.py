@@ -12,10 +12,11 @@ import pytest
 from conftest import dossier, run_dbt, write_export
 from leaks import LeakScan, personal_values
 
-from cds_warehouse.agency_reports.landing import build_models
 from cds_warehouse.agency_reports.loader import load_report
+from cds_warehouse.agency_reports.review import build_models
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import load_file
-from cds_warehouse.quality import GX_DIR, gate_batches
+from cds_warehouse.quality import GX_DIR
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "agency_reports"))
 from report_workbooks import dbt_project_copy, simple_report  # noqa: E402

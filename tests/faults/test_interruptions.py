@@ -13,24 +13,26 @@ import time
 from conftest import DBT, run_dbt, write_export
 from leaks import LeakScan, applicants, personal_values
 
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import load_file
-from cds_warehouse.quality import gate_batches
 
 # A load that stops for good after its first pieces went into COPY: killed there, it holds an open
 # transaction with rows sent and not committed.
 STALLED_LOAD = """
-import sys, time
-from cds_warehouse import load
-load.CHUNK_BYTES = 16 << 10
-clean, pieces = load.clean_batch, []
+import itertools, sys, time
+from cds_warehouse.load import copying
+copying.CHUNK_BYTES = 16 << 10
+from cds_warehouse.load import load_file
+clean, pieces = copying.clean_batch, itertools.count()
 def stall(*args, **kwargs):
-    pieces.append(1)
-    if len(pieces) > 3:
+    piece = next(pieces)  # atomic: the pieces are cleaned on two threads, and only one may say so
+    if piece == 3:
         print("copying", flush=True)
+    if piece >= 3:
         time.sleep(600)
     return clean(*args, **kwargs)
-load.clean_batch = stall
-load.load_file(sys.argv[1])
+copying.clean_batch = stall
+load_file(sys.argv[1])
 """
 
 

@@ -15,8 +15,10 @@ import pytest
 from conftest import write_export
 from leaks import LeakScan, applicants, personal_values
 
-from cds_warehouse import load as loader
-from cds_warehouse.orchestration import ingest_landing, raise_for_failed_files
+import cds_warehouse.load.copying as copy_module
+import cds_warehouse.load.file as file_module
+from cds_warehouse.landing import gate, ingest, raise_for_failed_files
+from cds_warehouse.sources import load_source
 
 SOURCE = "portal_dossiers"
 
@@ -48,7 +50,7 @@ def test_a_loaded_file_is_archived_and_not_read_again_the_next_night(conn, landi
     scan = LeakScan(conn)
     caplog.set_level(logging.INFO)
 
-    first = ingest_landing(SOURCE)
+    first = ingest(SOURCE)
 
     (load_id,) = first["load_ids"]
     assert first["failed"] == []
@@ -57,9 +59,9 @@ def test_a_loaded_file_is_archived_and_not_read_again_the_next_night(conn, landi
     assert raw_rows(conn) == (3, 3)
 
     hashed = []
-    real = loader.file_sha256
-    monkeypatch.setattr(loader, "file_sha256", lambda path: hashed.append(path) or real(path))
-    second = ingest_landing(SOURCE)
+    real = file_module.file_sha256
+    monkeypatch.setattr(file_module, "file_sha256", lambda path: hashed.append(path) or real(path))
+    second = ingest(SOURCE)
     assert hashed == [], "an archived file was read again"
     assert second == {"load_ids": [load_id], "failed": []}  # the batch still awaits its gate; nothing new
     assert raw_rows(conn) == (3, 3)
@@ -71,10 +73,10 @@ def test_a_file_dropped_again_after_loading_is_archived_without_a_second_batch(c
     rows = applicants(2, "AGAIN")
     write_export(landing / "export.csv", rows)
     scan = LeakScan(conn)
-    (load_id,) = ingest_landing(SOURCE)["load_ids"]
+    (load_id,) = ingest(SOURCE)["load_ids"]
     write_export(landing / "export.csv", rows)  # the same content, delivered twice
 
-    assert ingest_landing(SOURCE) == {"load_ids": [load_id], "failed": []}
+    assert ingest(SOURCE) == {"load_ids": [load_id], "failed": []}
     assert files_in(landing) == ["archive"] and files_in(landing / "archive") == [f"{load_id}_export.csv"]
     assert raw_rows(conn) == (2, 2)
     scan.assert_clean(conn, personal_values(rows))
@@ -85,13 +87,13 @@ def test_a_refused_file_goes_to_failed_with_its_reason_and_the_next_night_is_gre
     write_export(landing / "good.csv", good)
     # an export saved by Excel in a locale that separates with ';': unreadable as the contract's CSV
     with (landing / "semicolons.csv").open("w", encoding="utf-8") as fh:
-        fh.write(";".join(loader.load_source(SOURCE).headers) + "\n")
+        fh.write(";".join(load_source(SOURCE).headers) + "\n")
         for row in bad:
             fh.write(";".join(row.values()) + "\n")
     scan = LeakScan(conn)
     caplog.set_level(logging.INFO)
 
-    night = ingest_landing(SOURCE)
+    night = ingest(SOURCE)
 
     assert len(night["failed"]) == 1 and night["failed"][0].startswith("semicolons.csv: ")
     assert files_in(landing) == ["archive", "failed"]
@@ -102,7 +104,7 @@ def test_a_refused_file_goes_to_failed_with_its_reason_and_the_next_night_is_gre
     with pytest.raises(RuntimeError, match="semicolons.csv"):
         raise_for_failed_files(night["failed"])
 
-    next_night = ingest_landing(SOURCE)
+    next_night = ingest(SOURCE)
     assert next_night["failed"] == []
     raise_for_failed_files(next_night["failed"])  # green: the refused file is not tried again
     assert conn.execute("select count(*) from raw.load_audit").fetchone()[0] == 2  # one failed, one loaded
@@ -116,7 +118,7 @@ def test_a_symbolic_link_is_refused_and_not_followed(conn, landing, tmp_path, ca
     scan = LeakScan(conn)
     caplog.set_level(logging.INFO)
 
-    night = ingest_landing(SOURCE)
+    night = ingest(SOURCE)
 
     assert night["load_ids"] == [] and len(night["failed"]) == 1
     assert "linked.csv" in night["failed"][0] and "symbolic link" in night["failed"][0]
@@ -126,7 +128,7 @@ def test_a_symbolic_link_is_refused_and_not_followed(conn, landing, tmp_path, ca
     assert moved.is_symlink() and elsewhere.read_bytes()  # the link itself moved; its target untouched
     (reason,) = reason_texts(landing)
     assert "symbolic link" in reason
-    assert ingest_landing(SOURCE)["failed"] == []
+    assert ingest(SOURCE)["failed"] == []
     scan.assert_clean(conn, personal_values(rows), caplog.text, reason)
 
 
@@ -137,7 +139,7 @@ def test_a_file_name_with_a_newline_is_shown_escaped_on_one_line(conn, landing, 
     scan = LeakScan(conn)
     caplog.set_level(logging.INFO)
 
-    night = ingest_landing(SOURCE)
+    night = ingest(SOURCE)
 
     messages = [r.getMessage() for r in caplog.records]
     assert any("export\\nERROR forged line.csv" in m for m in messages)
@@ -161,7 +163,7 @@ def test_a_second_loader_of_the_same_file_says_so_and_leaves_the_first_alone(con
     scan = LeakScan(conn)
     caplog.set_level(logging.INFO)
     copying, second_done = threading.Event(), threading.Event()
-    clean = loader.clean_batch
+    clean = copy_module.clean_batch
 
     def slow_clean(*args, **kwargs):
         if not copying.is_set():  # the first load's first piece
@@ -169,13 +171,13 @@ def test_a_second_loader_of_the_same_file_says_so_and_leaves_the_first_alone(con
             second_done.wait(timeout=20)  # the first load holds its batch open while the second one tries
         return clean(*args, **kwargs)
 
-    monkeypatch.setattr(loader, "clean_batch", slow_clean)
+    monkeypatch.setattr(copy_module, "clean_batch", slow_clean)
     first: dict = {}
-    worker = threading.Thread(target=lambda: first.update(ingest_landing(SOURCE)), name="first-night")
+    worker = threading.Thread(target=lambda: first.update(ingest(SOURCE)), name="first-night")
     worker.start()
     assert copying.wait(timeout=20)
     try:
-        second = ingest_landing(SOURCE)
+        second = ingest(SOURCE)
     finally:
         second_done.set()
         worker.join(timeout=60)
@@ -195,18 +197,17 @@ def test_a_second_loader_of_the_same_file_says_so_and_leaves_the_first_alone(con
 def test_a_file_whose_batch_the_gate_quarantines_moves_from_archive_to_failed(conn, landing, caplog):
     import datetime as dt
 
-    from cds_warehouse.orchestration import gate_new_batches
     from cds_warehouse.quality import QualityGateFailed
 
     rows = applicants(2, "GATE")
     write_export(landing / "repeated.csv", [rows[0], rows[0], rows[1]])  # a dossier twice: batch-level failure
     scan = LeakScan(conn)
     caplog.set_level(logging.INFO)
-    (load_id,) = ingest_landing(SOURCE)["load_ids"]
+    (load_id,) = ingest(SOURCE)["load_ids"]
     assert files_in(landing / "archive") == [f"{load_id}_repeated.csv"]
 
     with pytest.raises(QualityGateFailed):
-        gate_new_batches(SOURCE, [load_id], dt.date(2025, 1, 1))
+        gate([load_id], dt.date(2025, 1, 1), fail_on_quarantine=True)
 
     assert files_in(landing / "archive") == []
     assert files_in(landing / "failed") == [f"{load_id}_repeated.csv", f"{load_id}_repeated.csv.reason.txt"]
@@ -214,9 +215,9 @@ def test_a_file_whose_batch_the_gate_quarantines_moves_from_archive_to_failed(co
     assert f"load {load_id}" in reason and "quarantined" in reason
 
     write_export(landing / "repeated.csv", [rows[0], rows[0], rows[1]])  # delivered again, unchanged
-    night = ingest_landing(SOURCE)
+    night = ingest(SOURCE)
     assert night["load_ids"] == [] and len(night["failed"]) == 1 and "quarantined" in night["failed"][0]
     assert files_in(landing) == ["archive", "failed"] and len(files_in(landing / "failed")) == 4
-    assert ingest_landing(SOURCE)["failed"] == []  # and the night after is green
+    assert ingest(SOURCE)["failed"] == []  # and the night after is green
     assert conn.execute("select count(*) from raw.load_audit").fetchone()[0] == 1
     scan.assert_clean(conn, personal_values(rows), caplog.text, *reason_texts(landing))

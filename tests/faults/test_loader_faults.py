@@ -9,8 +9,9 @@ import pytest
 from conftest import write_export
 from leaks import LeakScan, applicants, personal_values
 
+from cds_warehouse.batches import gate_batches
 from cds_warehouse.load import LoadError, load_file
-from cds_warehouse.quality import QualityGateFailed, gate_batches
+from cds_warehouse.quality import QualityGateFailed
 from cds_warehouse.sources import load_source
 
 
@@ -88,7 +89,7 @@ def test_a_file_cut_inside_a_row_is_refused_whole(conn, tmp_path, caplog):
 
 
 def test_empty_and_header_only_files_are_audited_as_empty_and_do_not_stop_the_night(conn, tmp_path, monkeypatch):
-    from cds_warehouse.orchestration import ingest_landing
+    from cds_warehouse.landing import ingest
 
     monkeypatch.setenv("CDS_LANDING_DIR", str(tmp_path))
     folder = tmp_path / "portal_dossiers"
@@ -96,7 +97,7 @@ def test_empty_and_header_only_files_are_audited_as_empty_and_do_not_stop_the_ni
     (folder / "a_zero_bytes.csv").write_bytes(b"")
     write_export(folder / "b_header_only.csv", [])
     write_export(folder / "c_good.csv", applicants(3, "R"))
-    ingested = ingest_landing("portal_dossiers")
+    ingested = ingest("portal_dossiers")
     audit = conn.execute(
         "select load_id, file_name, status, rows_read from raw.load_audit order by file_name"
     ).fetchall()
@@ -107,7 +108,7 @@ def test_empty_and_header_only_files_are_audited_as_empty_and_do_not_stop_the_ni
     ]
     assert ingested["load_ids"] == [audit[2][0]] and ingested["failed"] == []
     gate_batches(ingested["load_ids"])  # the night goes on: the good file is published
-    again = ingest_landing("portal_dossiers")  # an empty file is recognised like any other
+    again = ingest("portal_dossiers")  # an empty file is recognised like any other
     assert again["failed"] == [] and conn.execute("select count(*) from raw.load_audit").fetchone()[0] == 3
 
 

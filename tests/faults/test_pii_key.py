@@ -13,8 +13,8 @@ from leaks import LeakScan, applicants, personal_values
 from cds_devkit.portal_server import PortalDataset, PortalServer
 from cds_warehouse import cli
 from cds_warehouse.extract import PortalConfig, RetryPolicy, ingest_api
+from cds_warehouse.landing import ingest
 from cds_warehouse.load import load_file
-from cds_warehouse.orchestration import ingest_landing
 from cds_warehouse.pii_key import PiiKeyChanged, fingerprint
 
 FIRST_KEY = "test-key-not-a-secret"  # tests/conftest.py's
@@ -50,13 +50,13 @@ def test_a_second_key_is_refused_then_accepted_after_a_declared_rotation(
     write_export(landing / "before.csv", before)
     scan = LeakScan(conn)
     caplog.set_level(logging.INFO)
-    (first_load,) = ingest_landing("portal_dossiers")["load_ids"]
+    (first_load,) = ingest("portal_dossiers")["load_ids"]
     assert counts(conn) == (3, 1)
 
     monkeypatch.setenv("CDS_PII_KEY", SECOND_KEY)
     write_export(landing / "after.csv", after)
     with pytest.raises(PiiKeyChanged) as refused:
-        ingest_landing("portal_dossiers")
+        ingest("portal_dossiers")
     message = str(refused.value)
     assert "CDS_PII_KEY" in message and "cds pii-key rotate" in message
     assert fingerprint(FIRST_KEY.encode()) in message and fingerprint(SECOND_KEY.encode()) in message
@@ -70,7 +70,7 @@ def test_a_second_key_is_refused_then_accepted_after_a_declared_rotation(
     cli.main(["pii-key", "rotate", "--note", "the yearly rotation"])
     said = capsys.readouterr().out
     assert "do not join" in said and fingerprint(SECOND_KEY.encode()) in said
-    night = ingest_landing("portal_dossiers")
+    night = ingest("portal_dossiers")
     assert night["failed"] == [] and len(night["load_ids"]) == 2
     assert counts(conn) == (6, 2)
     prints = dict(conn.execute("select load_id, pii_key_fingerprint from raw.load_audit").fetchall())
@@ -83,7 +83,7 @@ def test_a_second_key_is_refused_then_accepted_after_a_declared_rotation(
     monkeypatch.setenv("CDS_PII_KEY", FIRST_KEY)
     write_export(landing / "late.csv", applicants(3, "LATE"))
     with pytest.raises(PiiKeyChanged):
-        ingest_landing("portal_dossiers")
+        ingest("portal_dossiers")
     assert counts(conn) == (6, 2)
     scan.assert_clean(conn, personal_values(before + after), caplog.text, message, said)
     scan.assert_clean(conn, {FIRST_KEY, SECOND_KEY}, caplog.text, message, said)  # the keys are stored nowhere

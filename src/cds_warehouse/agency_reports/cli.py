@@ -44,26 +44,22 @@ def _load(args) -> None:
 
 
 def _gate(args, again: bool = False) -> None:
-    from cds_warehouse.agency_reports.loader import gate_batch, regate
-    from cds_warehouse.db import connect
+    from cds_warehouse.agency_reports.loader import regate
+    from cds_warehouse.batches import gate_batch
     from cds_warehouse.local_run import export_warehouse_env
 
     export_warehouse_env()
-    if again:
-        result = regate(args.load_id)
-    else:
-        with connect() as conn:
-            source = conn.execute("select source from raw.load_audit where load_id = %s", (args.load_id,)).fetchone()
-        if source is None:
-            sys.exit(f"no load {args.load_id}")
-        result = gate_batch(args.load_id, source[0])
+    try:
+        result = regate(args.load_id) if again else gate_batch(args.load_id)
+    except ValueError as exc:
+        sys.exit(str(exc))
     print(f"load {args.load_id}: {'published' if result.passed else 'quarantined'}")
     for failure in result.failures:
         print(f"  {failure}")
 
 
 def _review(args) -> None:
-    from cds_warehouse.agency_reports.landing import rows_awaiting_review
+    from cds_warehouse.agency_reports.review import rows_awaiting_review
     from cds_warehouse.local_run import export_warehouse_env
 
     export_warehouse_env()
@@ -96,6 +92,6 @@ def register(subparsers) -> None:
     p = sub.add_parser("review", help="list the rows awaiting review")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=_review)
-    from cds_warehouse.agency_reports import review  # loads dbt's build code: only when the tree is built
+    from cds_warehouse.agency_reports import accept  # loads dbt's build code: only when the tree is built
 
-    review.register(sub)
+    accept.register(sub)

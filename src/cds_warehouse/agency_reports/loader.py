@@ -1,8 +1,8 @@
-"""Land one report workbook in the raw schema as one audited batch, and gate batches with Great Expectations.
+"""Land one report workbook in the raw schema as one audited batch.
 
-The batch follows the warehouse's audit rules (raw.load_audit, source 'agency_reports'): a file whose
-content (sha256) was loaded before is skipped; status goes running -> loaded -> published | quarantined,
-or failed when the file cannot be read at all. Every report row with a value lands in
+The batch follows the warehouse's batch life cycle (cds_warehouse.batches, source 'agency_reports'): a file
+whose content (sha256) was loaded before is skipped; status goes running -> loaded -> published |
+quarantined (batches.gate_batch), or failed when the file cannot be read at all. Every report row with a value lands in
 raw.agency_report_row with its indicator text as written; matching to the catalog happens in dbt, so
 that adding an alias later re-matches rows without reloading the file. What could not be read goes to
 raw.agency_report_issue (file, sheet, row, column, reason).
@@ -18,16 +18,22 @@ from pathlib import Path
 
 from cds_warehouse.agency_reports.agencies import resolve_agency
 from cds_warehouse.agency_reports.parser import Issue, ParsedWorkbook, parse_workbook
-from cds_warehouse.audit import claim_content, open_audit, previous_load, record_failure
+from cds_warehouse.batches import (
+    claim_content,
+    open_batch,
+    previous_load,
+    record_failure,
+    record_loaded,
+    reopen_for_gate,
+)
 from cds_warehouse.db import apply_raw_schema, connect
-from cds_warehouse.landing import shown_name
-from cds_warehouse.load import file_sha256
+from cds_warehouse.load.file import file_sha256
+from cds_warehouse.log_text import shown_name
 
 log = logging.getLogger(__name__)
 
 SOURCE = "agency_reports"
 PUBLISHED_SOURCE = "published_766"
-CHECKPOINTS = {SOURCE: "raw_agency_report_batch", PUBLISHED_SOURCE: "raw_agency_report_published_batch"}
 
 
 @dataclass
@@ -66,7 +72,7 @@ def load_report(path: str | Path, dsn: str | None = None) -> ReportLoad:
         if previous:
             log.info("%s: same content already loaded as load %s; skipped", name, previous[0])
             return ReportLoad(previous[0], name, sha, "skipped", 0, *previous[1:])
-        load_id = open_audit(conn, SOURCE, name, sha)
+        load_id = open_batch(conn, SOURCE, name, sha)
         try:
             parsed = parse_workbook(path)
             with conn.transaction():
@@ -165,11 +171,8 @@ def _write(conn, load_id: int, sha: str, parsed: ParsedWorkbook) -> ReportLoad:
                         issue.cell_text,
                     )
                 )
-        cur.execute(
-            "update raw.load_audit set rows_read = %s, rows_loaded = %s, rows_rejected = %s, status = 'loaded',"
-            " finished_at = clock_timestamp() where load_id = %s",
-            (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected, load_id),
-        )
+    # a workbook without a report row awaits the gate too: its checkpoint says what is missing
+    record_loaded(conn, load_id, (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected), status="loaded")
     return ReportLoad(
         load_id,
         parsed.file_name,
@@ -196,35 +199,17 @@ def read_issues(conn, load_id: int, limit: int = 50, severities=("error", "warni
     ]
 
 
-# --- the quality gate -------------------------------------------------------------------------------
-
-
-def gate_batch(load_id: int, source: str = SOURCE, dsn: str | None = None, evaluated_on=None):
-    """Run the source's checkpoint on one batch: published if no critical expectation fails, else
-    quarantined with the failures as message. Returns the GateResult (does not raise)."""
-    from cds_warehouse.quality import run_checkpoint
-
-    result = run_checkpoint(CHECKPOINTS[source], dsn, evaluated_on, load_id=int(load_id))
-    message = None if result.passed else "; ".join(str(f) for f in result.critical_failures)[:2000]
-    with connect(dsn) as conn:
-        conn.execute(
-            "update raw.load_audit set status = %s, message = %s where load_id = %s and status = 'loaded'",
-            ("published" if result.passed else "quarantined", message, load_id),
-        )
-    return result
+# --- a second chance at the gate ---------------------------------------------------------------------
 
 
 def regate(load_id: int, dsn: str | None = None):
     """Give a quarantined report a second chance after reference data was fixed (an agency added to
-    agencies.csv): resolve its agencies again, set it back to 'loaded' and run the gate."""
+    agencies.csv): set it back to 'loaded', resolve its agencies again and run the gate."""
+    from cds_warehouse.batches import gate_batch
+
     with connect(dsn) as conn:
-        source = conn.execute(
-            "select source from raw.load_audit where load_id = %s and status in ('loaded', 'quarantined')",
-            (load_id,),
-        ).fetchone()
-        if source is None:
-            raise ValueError(f"load {load_id} is not a loaded or quarantined batch")
-        if source[0] == SOURCE:
+        source = reopen_for_gate(conn, load_id)
+        if source == SOURCE:
             from cds_warehouse.agency_reports.periods import Period
 
             sheets = conn.execute(
@@ -246,5 +231,4 @@ def regate(load_id: int, dsn: str | None = None):
                         index,
                     ),
                 )
-        conn.execute("update raw.load_audit set status = 'loaded', message = null where load_id = %s", (load_id,))
-    return gate_batch(load_id, source[0], dsn)
+    return gate_batch(load_id, dsn)

@@ -1,107 +1,70 @@
-"""`cds agency-reports accept REVIEW_ROW_KEY [--rank N | --code CODE]`: accept a candidate indicator of a
-row awaiting review (marts.agency_report_rows_awaiting_review).
-
-The row's indicator text is appended to the alias seed, ``dbt_project/seeds/indicator_aliases.csv``, and
-the agency-report models are built again, so the row and every other row with that text, in any report
-already loaded, are matched; no file is loaded again. The seed rather than a table: it is the one list of
-aliases the matching reads, reviewed and versioned with the catalog it points into, and the same file a
-person edits by hand for a text without a good candidate.
-"""
+"""What the DAG ``agency_reports_landing`` calls around the landing routine (cds_warehouse.landing): which
+sources it lands, the models built from them, and the rows that wait for a reviewer (an indicator text no
+alias matches yet)."""
 
 from __future__ import annotations
 
-import csv
-import sys
-from dataclasses import dataclass
+import logging
 
-from cds_warehouse.agency_reports.landing import build_models
-from cds_warehouse.agency_reports.text import indicator_key
+from cds_warehouse.agency_reports.candidates import refresh_candidates
 from cds_warehouse.db import connect
-from cds_warehouse.dbt_build import dbt_project_dir
+from cds_warehouse.dbt_build import dbt_project_dir, run_build
+from cds_warehouse.sources import file_sources, load_source
 
+log = logging.getLogger(__name__)
+
+NIGHTLY_SOURCE = "portal_dossiers"  # landed by portal_dossiers_nightly, beside the portal API
+AGENCY_SOURCES = ("agency_reports", "published_766")  # their models carry the tag agency_reports
+DBT_SELECTOR = "+tag:agency_reports"
 REVIEW_MODEL = "marts.agency_report_rows_awaiting_review"
 
 
-class ReviewError(Exception):
-    """The candidate cannot be accepted (the reason says why); nothing was written."""
+def landed_sources() -> list[str]:
+    """The sources this DAG lands: every file source but the portal's exports, so a source added with
+    `cds add-source` is landed from its first night with no code."""
+    return [name for name in file_sources() if name != NIGHTLY_SOURCE]
 
 
-@dataclass(frozen=True)
-class Accepted:
-    alias_text: str
-    indicator_code: str
-    rows_awaiting_review: int  # after re-matching
-
-    def summary(self) -> str:
-        return (
-            f"alias added: {self.alias_text!r} -> {self.indicator_code}; "
-            f"{self.rows_awaiting_review} row(s) await review"
-        )
+def build_models(selector: str = DBT_SELECTOR) -> None:
+    """dbt build of the agency-report models and what they need (seeds: catalog, aliases, agencies), and of
+    every model that reads another source this DAG lands. Run every time, so that an alias added to the seed
+    re-matches rows already loaded. The candidate indicators of the texts no name matches are ranked first
+    (they follow the catalog and the aliases)."""
+    others = [load_source(name).raw_table for name in landed_sources() if name not in AGENCY_SOURCES]
+    refresh_candidates(dbt_project_dir())
+    run_build([selector, *(f"source:{table}+" for table in others)], artifacts="agency_reports")
 
 
-def accept_candidate(review_row_key: str, rank: int = 1, code: str | None = None) -> Accepted:
-    """Add the row's indicator text as an alias of its candidate of this rank (or of ``code``, a catalog
-    code the candidates may not list), then re-match (build the agency-report models)."""
+def rows_awaiting_review(limit: int = 20) -> tuple[int, list[str]]:
+    """How many report rows wait for an alias (or another fix), and the first ones as log lines."""
     with connect() as conn:
-        row = conn.execute(
-            f"select indicator_text, review_reason, candidate_codes, load_id, source_row from {REVIEW_MODEL}"
-            " where review_row_key = %s",
-            (review_row_key,),
-        ).fetchone()
-    if row is None:
-        raise ReviewError(f"no row awaiting review has the key {review_row_key!r}")
-    text, reason, candidates, load_id, source_row = row
-    if reason != "indicator_not_in_catalog":
-        raise ReviewError(f"row {review_row_key} waits for review as {reason}: an alias does not resolve it")
-    chosen = code or _candidate(candidates, rank, review_row_key)
-    _append_alias(text, chosen, note=f"accepted in review: load {load_id} row {source_row}")
-    build_models()
-    with connect() as conn:
-        remaining = conn.execute(f"select count(*) from {REVIEW_MODEL}").fetchone()[0]
-    return Accepted(text, chosen, remaining)
+        total = conn.execute(f"select count(*) from {REVIEW_MODEL}").fetchone()[0]
+        rows = conn.execute(
+            "select agency_code, source_file, sheet_name, source_row, indicator_text, review_reason,"
+            " review_row_key, candidate_codes"
+            f" from {REVIEW_MODEL} order by agency_code, source_file, sheet_name, source_row limit %s",
+            (limit,),
+        ).fetchall()
+    return total, [
+        f"{agency} {file} sheet {sheet!r} row {row}: {text!r} ({reason}) [{key}]"
+        + (f" candidates: {candidates}" if candidates else "")
+        for agency, file, sheet, row, text, reason, key, candidates in rows
+    ]
 
 
-def _candidate(candidates: str | None, rank: int, key: str) -> str:
-    codes = [c.strip() for c in (candidates or "").split(",") if c.strip()]
-    if not 1 <= rank <= len(codes):
-        raise ReviewError(f"row {key} has {len(codes)} candidate(s), no rank {rank}: give the indicator with --code")
-    return codes[rank - 1]
-
-
-def _append_alias(text: str, code: str, note: str) -> None:
-    seeds = dbt_project_dir() / "seeds"
-    with open(seeds / "indicators.csv", encoding="utf-8", newline="") as fh:
-        catalog = {r["indicator_code"] for r in csv.DictReader(fh)}
-    if code not in catalog:
-        raise ReviewError(f"{code!r} is not an indicator of the catalog (seeds/indicators.csv)")
-    aliases = seeds / "indicator_aliases.csv"
-    with open(aliases, encoding="utf-8", newline="") as fh:
-        known = {indicator_key(a["alias_text"]): a["indicator_code"] for a in csv.DictReader(fh)}
-    if indicator_key(text) in known:
-        raise ReviewError(f"the text is already an alias of {known[indicator_key(text)]}")
-    content = aliases.read_bytes()
-    with open(aliases, "a", encoding="utf-8", newline="") as fh:
-        if content and not content.endswith(b"\n"):  # a file edited by hand may lack its last newline
-            fh.write("\n")
-        csv.writer(fh, lineterminator="\n").writerow((text, code, note))
-
-
-def _accept(args) -> None:
-    try:
-        print(accept_candidate(args.review_row_key, rank=args.rank, code=args.code).summary())
-    except ReviewError as error:
-        sys.exit(str(error))
-
-
-def register(subparsers) -> None:
-    """Add `accept` to the `cds agency-reports` commands."""
-    p = subparsers.add_parser(
-        "accept",
-        help="accept a candidate indicator of a row awaiting review: write the alias and re-match",
-        description=__doc__.split("\n\n")[0],
+def report(summary: dict) -> int:
+    """Log the rows awaiting review; fail (after logging) when a file was quarantined or unreadable."""
+    total, lines = rows_awaiting_review()
+    log.info(
+        "%s report row(s) await review in %s: add their text to dbt_project/seeds/indicator_aliases.csv "
+        "(or fix the agency or level) and re-run; no file needs to be loaded again",
+        total,
+        REVIEW_MODEL,
     )
-    p.add_argument("review_row_key", help="the row's review_row_key (load_id|sheet_index|source_row)")
-    choice = p.add_mutually_exclusive_group()
-    choice.add_argument("--rank", type=int, default=1, help="which candidate, 1 = the first (default)")
-    choice.add_argument("--code", help="a catalog indicator code instead of a candidate")
-    p.set_defaults(func=_accept)
+    for line in lines:
+        log.info("  %s", line)
+    problems = [f"{e['file']}: quarantined (load {e['load_id']})" for e in summary.get("quarantined", [])]
+    problems += summary.get("failed", [])
+    if problems:
+        raise RuntimeError("files moved to the failed folder:\n" + "\n".join(problems))
+    return total

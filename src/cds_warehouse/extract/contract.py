@@ -35,7 +35,7 @@ def format_ts(value: datetime) -> str:
 def shape_of(value: object) -> str:
     """A value as an error message may show it (the rule of reject reasons, load.shown_in_reason): a row
     out of line can put a name or an ID number where a timestamp or a code belongs."""
-    from cds_warehouse.load import shown_in_reason
+    from cds_warehouse.load.personal_data import shown_in_reason
 
     return repr(shown_in_reason(value)) if isinstance(value, str) else f"a JSON {type(value).__name__}"
 

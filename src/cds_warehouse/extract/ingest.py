@@ -29,11 +29,22 @@ import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 
+from cds_warehouse import batches
 from cds_warehouse.db import apply_raw_schema, connect
 from cds_warehouse.extract.contract import MAX_LIMIT, format_ts
 from cds_warehouse.extract.http import RetryPolicy
-from cds_warehouse.extract.portal_api import Key, Page, PortalApi, PortalConfig, page_to_batch, unknown_fields
-from cds_warehouse.load import analyze_raw, as_copy_csv, clean_batch, copy_rejects, copy_statement
+from cds_warehouse.extract.portal_api import (
+    Key,
+    Page,
+    PortalApi,
+    PortalConfig,
+    page_to_batch,
+    portal_config,
+    unknown_fields,
+)
+from cds_warehouse.load.cleaning import clean_batch
+from cds_warehouse.load.copying import as_copy_csv, copy_rejects, copy_statement
+from cds_warehouse.load.file import analyze_raw
 from cds_warehouse.pii_key import checked_fingerprint
 from cds_warehouse.run_dates import PROVINCE_TZ
 from cds_warehouse.settings import pii_key
@@ -41,7 +52,7 @@ from cds_warehouse.sources import load_source
 
 log = logging.getLogger(__name__)
 
-SOURCE = "portal_api"  # raw.load_audit.source of API batches; the quality gate picks its checkpoint by it
+SOURCE = "portal_api"  # the source of API batches (sources/portal_api.yml: its checkpoint, its freshness)
 CONTRACT = "portal_dossiers"  # same fields, rules and raw table as the file export
 DEFAULT_LAG = timedelta(minutes=2)  # versions younger than this may still be committing on the portal
 DEFAULT_OVERLAP = timedelta(hours=24)  # each pull re-reads this much before the watermark (late commits)
@@ -134,6 +145,23 @@ def ingest_api(
         api.close()
 
 
+def ingest_configured_portal() -> list[int]:
+    """What the nightly DAG's ``ingest_api`` calls: pull the portal API (CDS_PORTAL_URL / CDS_PORTAL_TOKEN, or
+    the Airflow connection cds_portal) into one batch; returns the API batches awaiting the quality gate,
+    including any a stopped run left behind. Without a configured portal it does nothing and says so."""
+    config = portal_config()
+    if config is None:
+        log.info(
+            "portal API: no portal configured (CDS_PORTAL_URL and CDS_PORTAL_TOKEN, or the Airflow connection"
+            " cds_portal); API ingestion skipped"
+        )
+        return []
+    result = ingest_api(config)
+    log.info("portal API %s: %s", config.safe_url, result)
+    with connect() as conn:
+        return batches.awaiting_gate(conn, [SOURCE])
+
+
 @dataclass(frozen=True)
 class _Rules:
     overlap: timedelta
@@ -205,13 +233,13 @@ class _Pull:
         with self.conn.cursor(row_factory=dict_row) as cur:
             state = (
                 cur.execute(
-                    "select w.*, a.status from raw.portal_api_watermark w left join raw.load_audit a"
-                    " on a.load_id = w.load_id where w.source = %s and w.portal = %s",
+                    "select * from raw.portal_api_watermark where source = %s and portal = %s",
                     (self.source, self.portal),
                 ).fetchone()
                 or {}
             )
-        open_batch = state.get("status") in ("running", "failed")
+        batch = batches.batch_of(self.conn, state["load_id"]) if state.get("load_id") else None
+        open_batch = batch is not None and batch.status in ("running", "failed")
         self._check_clock(
             server_time,
             {"committed_to": state.get("committed_to"), "window_to": state["window_to"] if open_batch else None},
@@ -298,11 +326,9 @@ class _Pull:
         name, digest = self._identity(start, end)
         with self.conn.transaction():
             key_print = checked_fingerprint(self.conn, self.key)  # another key stops the pull here
-            self.load_id = self.conn.execute(
-                "insert into raw.load_audit (source, file_name, file_sha256, rows_read, rows_loaded, rows_rejected,"
-                " pii_key_fingerprint) values (%s, %s, %s, %s, 0, 0, %s) returning load_id",
-                (self.source, name, digest, self.rows_before_batch, key_print),
-            ).fetchone()[0]
+            self.load_id = batches.open_pulled_batch(
+                self.conn, self.source, name, digest, self.rows_before_batch, key_print
+            )
             self.conn.execute(
                 "insert into raw.portal_api_watermark (source, portal, base_url, reported_id, committed_to, load_id,"
                 " window_from, window_to) values (%s, %s, %s, %s, %s, %s, %s, %s)"
@@ -318,11 +344,7 @@ class _Pull:
         name, digest = self._identity(start, end)
         with self.conn.transaction():
             checked_fingerprint(self.conn, self.key)  # the rest of the batch is hashed with its key
-            self.conn.execute(
-                "update raw.load_audit set status = 'running', message = null, finished_at = null,"
-                " file_name = %s, file_sha256 = %s where load_id = %s",
-                (name, digest, self.load_id),
-            )
+            batches.resume_pulled_batch(self.conn, self.load_id, name, digest)
             self.conn.execute(
                 "update raw.portal_api_watermark set window_to = %s, base_url = %s, reported_id = %s,"
                 " updated_at = now() where source = %s and portal = %s",
@@ -378,11 +400,7 @@ class _Pull:
             ).rowcount
             if moved != 1:
                 raise RuntimeError(f"the watermark of portal {self.portal} moved during the pull: another process?")
-            conn.execute(
-                "update raw.load_audit set rows_read = rows_read + %s, rows_loaded = rows_loaded + %s,"
-                " rows_rejected = rows_rejected + %s where load_id = %s",
-                (n, loaded, len(new_items) - loaded, self.load_id),
-            )
+            batches.add_page(conn, self.load_id, n, loaded, len(new_items) - loaded)
         if late:
             log.warning(
                 "%s: load %s, page %s: %s version(s) behind the cursor that the warehouse did not hold"
@@ -401,18 +419,10 @@ class _Pull:
 
     def _finish(self, end: datetime, total: int) -> None:
         with self.conn.transaction():
-            rows_read = self.conn.execute(
-                "select rows_read from raw.load_audit where load_id = %s", (self.load_id,)
-            ).fetchone()[0]
-            message = None
-            if rows_read != total:  # the window's content changed on the server during the pull
-                message = f"the server counts {total} versions in the window; the batch received {rows_read}"
+            # a note when the window's content changed on the server during the pull
+            message = batches.finish_pulled_batch(self.conn, self.load_id, total)
+            if message:
                 log.warning("%s: load %s: %s", self.portal, self.load_id, message)
-            self.conn.execute(
-                "update raw.load_audit set status = 'loaded', finished_at = clock_timestamp(), message = %s"
-                " where load_id = %s and status = 'running'",
-                (message, self.load_id),
-            )
             self.conn.execute(
                 "update raw.portal_api_watermark set committed_to = %s, updated_at = now()"
                 " where source = %s and portal = %s and load_id = %s",
@@ -453,11 +463,7 @@ class _Pull:
         what = f"SQLSTATE {exc.sqlstate}" if isinstance(exc, psycopg.Error) else str(exc)
         message = f"{type(exc).__name__}: {what} (resumable: the next run continues from the cursor)"
         try:
-            self.conn.execute(
-                "update raw.load_audit set status = 'failed', finished_at = clock_timestamp(), message = %s"
-                " where load_id = %s and status = 'running'",
-                (message[:2000], self.load_id),
-            )
+            batches.fail_running(self.conn, self.load_id, message)
         except Exception:  # the database itself may be what failed; the batch then stays 'running'
             log.exception("%s: could not mark load %s failed", self.portal, self.load_id)
 

@@ -72,7 +72,7 @@ create table if not exists raw.portal_dossier (
 );
 -- Batches are appended in load_id order, so a BRIN index finds one batch at almost no upkeep.
 create index if not exists portal_dossier_load_id on raw.portal_dossier using brin (load_id);
--- Each load analyses load_id (cds_warehouse.load.analyze_raw) so that filters on the new loads use that
+-- Each load analyses load_id (cds_warehouse.load.file.analyze_raw) so that filters on the new loads use that
 -- index. A sample of 3,000 rows (not 30,000) is enough: a batch large enough to be read whole shows in it,
 -- and one too small to show is estimated small, which leads to the index too. On a 1M-row table the
 -- analysis takes 40 ms instead of 200.

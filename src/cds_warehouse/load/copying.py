@@ -1,0 +1,200 @@
+"""COPY of a file's rows into its raw table: one streaming pass that parses, cleans and sends the pieces,
+and the rejects beside them. A file with malformed rows (a wrong field count) is read a second time,
+with the records numbered by a scan of the file."""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from cds_warehouse.load.cleaning import clean_batch
+from cds_warehouse.load.errors import LoadError
+from cds_warehouse.load.stream import CleanedPiece, Scan, cleaned_in_order, pieces_between, record_chunks, scan_records
+from cds_warehouse.settings import pii_key
+from cds_warehouse.sources import Column, SourceSpec
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 8 << 20  # the size of the pieces a pass streams
+LOGGED_REJECTS = 10
+MALFORMED = "*"  # column name recorded for rows whose field count is wrong
+
+
+class _MalformedRowsFound(Exception):
+    pass
+
+
+def copy_file(conn, path: Path, spec: SourceSpec, columns: list[Column | None], load_id: int, file_name: str):
+    """COPY the file's valid rows and its rejects; returns (read, loaded, rejected)."""
+    try:
+        with conn.transaction():  # savepoint: a second pass starts from a clean slate
+            return _copy_pass(conn, path, spec, columns, load_id, file_name, scan=None)
+    except _MalformedRowsFound:
+        scan = scan_records(path, file_name, len(columns), CHUNK_BYTES)
+        return _copy_pass(conn, path, spec, columns, load_id, file_name, scan)
+
+
+def _copy_pass(conn, path, spec, columns, load_id, file_name, scan: Scan | None):
+    """One streaming pass. Without a scan, row n of the stream is data row n of the file and the pieces
+    are cut by record_chunks; a row with the wrong number of fields breaks that, so the pass stops and the
+    caller scans the file. With the scan, its record ends cut the pieces and its numbers number the rows."""
+
+    malformed_seen = []
+
+    def on_malformed(row) -> str:
+        # Exceptions raised here are swallowed by pyarrow; answering "error" stops the read instead.
+        malformed_seen.append(row)
+        return "skip" if scan is not None else "error"
+
+    pieces = record_chunks(path, CHUNK_BYTES) if scan is None else pieces_between(path, scan.bounds)
+    try:
+        return _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed)
+    except pa.ArrowInvalid as exc:
+        if malformed_seen and scan is None:
+            raise _MalformedRowsFound from None
+        if "UTF8" in str(exc):  # pyarrow does not say where: the scan names the row
+            scan_records(path, file_name, len(columns), CHUNK_BYTES)
+        why = _without_row_text(exc)
+        raise LoadError(f"{file_name}: the CSV could not be parsed ({why}); nothing loaded") from None
+
+
+def _without_row_text(exc: Exception) -> str:
+    """What a parser's error says, without the row it quotes (it may hold personal data): only the parts
+    that are numbers and fixed words are kept."""
+    message = str(exc)
+    kept = re.findall(r"Row #\d+|Expected \d+ columns?, got \d+|unterminated|quoted|straddl\w*|UTF-?8", message, re.I)
+    return ", ".join(dict.fromkeys(kept)) or f"{type(exc).__name__}, details withheld as they may quote the row"
+
+
+def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed):
+    record_numbers = scan.record_numbers if scan is not None else None
+    malformed = scan.malformed if scan is not None else ()
+    key = pii_key()
+    column_names = [c.name if c else f"_ignored_{i}" for i, c in enumerate(columns)]
+    present = {c.name for c in columns if c and c.lands}
+    counted_nulls = [c.name for c in spec.must_carry if c.lands and not c.required]
+
+    # The pieces are already parsed in parallel (_cleaned_in_order); pyarrow's own threads on top
+    # of them only contend for the same cores.
+    read_options = pacsv.ReadOptions(column_names=column_names, use_threads=False)
+    parse_options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_malformed)
+    convert_options = pacsv.ConvertOptions(
+        include_columns=sorted(present),
+        column_types={name: pa.string() for name in present},
+        strings_can_be_null=False,
+    )
+
+    def parse(piece) -> pa.Table:
+        try:
+            return pacsv.read_csv(pa.py_buffer(piece), read_options, parse_options, convert_options)
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc):
+                raise
+        # a cell larger than pyarrow's block (1 MB) "straddles" two blocks: this piece in one block
+        whole = pacsv.ReadOptions(column_names=column_names, use_threads=False, block_size=len(piece) + 1)
+        return pacsv.read_csv(pa.py_buffer(piece), whole, parse_options, convert_options)
+
+    def clean(table: pa.Table, first_row: int) -> CleanedPiece:
+        n = table.num_rows
+        if n == 0:  # a piece of blank lines
+            return CleanedPiece(None, 0, 0, [])
+        if record_numbers is None:
+            row_numbers = np.arange(first_row + 1, first_row + n + 1, dtype=np.int64)
+        else:
+            row_numbers = record_numbers[first_row : first_row + n]
+        cleaned, rejects = clean_batch(table.combine_chunks().to_batches()[0], spec, present, key, row_numbers)
+        block = as_copy_csv(cleaned, load_id) if cleaned.num_rows else None
+        nulls = {name: cleaned.column(name).null_count for name in counted_nulls}
+        return CleanedPiece(block, n, cleaned.num_rows, rejects, nulls)
+
+    rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
+    rows_read = rows_loaded = 0
+    null_counts = dict.fromkeys(counted_nulls, 0)
+    with conn.cursor() as cur, _neutral_copy(cur, copy_statement(spec)) as copy:
+        for piece in cleaned_in_order(pieces, parse, clean):
+            rows_read += piece.rows_read
+            rows_loaded += piece.rows_loaded
+            rejects.extend(piece.rejects)
+            for name, count in piece.null_counts.items():
+                null_counts[name] += count
+            if piece.copy_csv is not None:
+                copy.write(piece.copy_csv)
+    if record_numbers is not None and rows_read != len(record_numbers):
+        raise LoadError(
+            f"{file_name}: the CSV reads two ways (a quote inside an unquoted value?): {rows_read:,} well-formed"
+            f" rows parsed where the scan found {len(record_numbers):,}; nothing loaded"
+        )
+    copy_rejects(conn, spec, load_id, file_name, rejects)
+    for row, column, reason in sorted(rejects)[:LOGGED_REJECTS]:
+        log.warning("%s: row %s, column %s: %s", file_name, row, column, reason)
+    if len(rejects) > LOGGED_REJECTS:
+        log.warning(
+            "%s: %s more rejects in %s (load %s)", file_name, len(rejects) - LOGGED_REJECTS, spec.rejects_table, load_id
+        )
+    rows_read += len(malformed)
+    return _Copied(rows_read, rows_loaded, null_counts)
+
+
+@contextmanager
+def _neutral_copy(cur, statement):
+    """COPY whose abort tells the server nothing of the data. When reading the file fails mid-COPY, psycopg
+    sends the exception's text as the abort reason and the server writes it to its log; a parse error's text
+    holds the row (an applicant's name, ID number, phone). The server is given a fixed reason; the exception
+    itself goes on to the loader, which words it without the row."""
+    failure = None
+    try:
+        with cur.copy(statement) as copy:
+            try:
+                yield copy
+            except BaseException as exc:
+                failure = exc
+                raise _CopyAborted from None
+    except _CopyAborted:
+        raise failure from None
+
+
+class _CopyAborted(Exception):
+    def __str__(self) -> str:
+        return "the loader stopped reading the file"
+
+
+@dataclass
+class _Copied:
+    rows_read: int
+    rows_loaded: int
+    null_counts: dict[str, int]  # per column the file must carry (not every row requires), among loaded rows
+
+
+def copy_statement(spec: SourceSpec, table: str | None = None) -> sql.Composed:
+    """COPY into the source's raw table (or another table of the same shape) in CSV format."""
+    columns = ["load_id", "source_row", *[c.name for c in spec.landed_columns]]
+    return sql.SQL("copy {} ({}) from stdin (format csv)").format(
+        sql.SQL(table or spec.raw_table), sql.SQL(", ").join(sql.Identifier(n) for n in columns)
+    )
+
+
+def as_copy_csv(table: pa.Table, load_id: int) -> memoryview:
+    """A cleaned table (from clean_batch) as COPY input, prefixed with its load id."""
+    out = table.add_column(0, "load_id", pa.array(np.full(table.num_rows, load_id)))
+    buf = pa.BufferOutputStream()
+    pacsv.write_csv(out, buf, pacsv.WriteOptions(include_header=False))
+    return memoryview(buf.getvalue())
+
+
+def copy_rejects(conn, spec: SourceSpec, load_id: int, file_name: str, rejects) -> None:
+    if not rejects:
+        return
+    stmt = sql.SQL("copy {} (load_id, file_name, source_row, column_name, reason) from stdin").format(
+        sql.SQL(spec.rejects_table)
+    )
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        for row, column, reason in rejects:
+            copy.write_row((load_id, file_name, int(row), column, reason))
