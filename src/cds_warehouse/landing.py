@@ -84,30 +84,33 @@ def gate(
     failed: Sequence[str] = (),
     fail_on_quarantine: bool = False,
 ) -> dict[str, list]:
-    """The quality gate of each batch still awaiting it (batches.gate_batch: the checkpoint its source's
-    YAML names), then the file of each batch it quarantined moved from archive/ to failed/ with a reason
-    file. Returns what happened ({"published", "quarantined": [{source, load_id, file}], "failed": the
-    files ``ingest`` refused}); with ``fail_on_quarantine`` raises QualityGateFailed, naming each
-    quarantined batch and what failed, once every batch is gated and filed."""
+    """The quality gate of each batch awaiting it (batches.gate_batch: the checkpoint its source's YAML
+    names), then the file of each batch it quarantined moved from archive/ to failed/ with a reason file.
+    A batch of ``load_ids`` gated before (by an earlier attempt of the task) counts with its verdict, so a
+    retry fails as the first attempt did. Returns what happened ({"published", "quarantined": [{source,
+    load_id, file}], "failed": the files ``ingest`` refused}); with ``fail_on_quarantine`` raises
+    QualityGateFailed, naming each quarantined batch and what failed, once every batch is gated and filed."""
     summary: dict[str, list] = {"published": [], "quarantined": [], "failed": list(failed)}
     failures = []
     for load_id in load_ids:
         with connect() as conn:
             batch = batches.batch_of(conn, load_id)
-        if batch is None or batch.status != "loaded":
-            continue  # gated already (another run), or not a batch
-        result = batches.gate_batch(load_id, evaluated_on=evaluated_on)
-        entry = {"source": batch.source, "load_id": load_id, "file": batch.file_name}
-        if result.passed:
-            summary["published"].append(entry)
-            continue
-        summary["quarantined"].append(entry)
-        with connect() as conn:
-            _file_quarantined(batches.batch_of(conn, load_id))  # with the gate's message
-        try:
-            enforce(result)
-        except QualityGateFailed as exc:
-            failures.append(f"load {load_id}: {exc}")
+        if batch is None or batch.status not in ("loaded", "published", "quarantined"):
+            continue  # not a batch that reached the gate (an empty file, a failed load)
+        if batch.status == "loaded":
+            result = batches.gate_batch(load_id, evaluated_on=evaluated_on)
+            with connect() as conn:
+                batch = batches.batch_of(conn, load_id)  # with the gate's verdict and message
+            if not result.passed:
+                try:
+                    enforce(result)
+                except QualityGateFailed as exc:
+                    failures.append(f"load {load_id}: {exc}")
+        elif batch.status == "quarantined":
+            failures.append(f"load {load_id}: quarantined by the quality gate: {batch.message}")
+        summary[batch.status].append({"source": batch.source, "load_id": load_id, "file": batch.file_name})
+        if batch.status == "quarantined":
+            _file_quarantined(batch)
     for kind in ("published", "quarantined"):
         for entry in summary[kind]:
             log.info("%s: %s (load %s)", kind, entry["file"], entry["load_id"])

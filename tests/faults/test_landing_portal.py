@@ -208,6 +208,8 @@ def test_a_file_whose_batch_the_gate_quarantines_moves_from_archive_to_failed(co
 
     with pytest.raises(QualityGateFailed):
         gate([load_id], dt.date(2025, 1, 1), fail_on_quarantine=True)
+    with pytest.raises(QualityGateFailed, match=f"load {load_id}: quarantined"):  # the task's retry fails too
+        gate([load_id], dt.date(2025, 1, 1), fail_on_quarantine=True)
 
     assert files_in(landing / "archive") == []
     assert files_in(landing / "failed") == [f"{load_id}_repeated.csv", f"{load_id}_repeated.csv.reason.txt"]
