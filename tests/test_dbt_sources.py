@@ -8,6 +8,7 @@ import yaml
 from conftest import ROOT
 
 from cds_warehouse.settings import DBT_PROJECT_DIR
+from cds_warehouse.sources import load_source
 
 SOURCES = ROOT / "src" / "cds_warehouse" / "sources"
 DEFAULT_FRESHNESS = {
@@ -17,22 +18,31 @@ DEFAULT_FRESHNESS = {
 }
 
 
+def source_files() -> dict[str, list]:
+    """The dbt YAML files that declare sources, by path: _raw__sources.yml, and one per source that
+    `cds add-source` added (its table in the same `raw` source)."""
+    found = {}
+    for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
+        declared = yaml.safe_load(path.read_text("utf-8")) or {}
+        if "sources" in declared:
+            found[path.relative_to(DBT_PROJECT_DIR).as_posix()] = declared["sources"]
+    return found
+
+
 def raw_tables() -> dict[str, dict]:
-    declared = yaml.safe_load((DBT_PROJECT_DIR / "models" / "staging" / "_raw__sources.yml").read_text("utf-8"))
-    [raw] = declared["sources"]  # one source, named raw
-    assert raw["name"] == "raw" and raw["schema"] == "raw"
-    return {table["name"]: table.get("config", {}) for table in raw["tables"]}
+    tables = {}
+    for path, declared in source_files().items():
+        for source in declared:
+            assert source["name"] == "raw" and source["schema"] == "raw", path  # one source, named raw
+            for table in source["tables"]:
+                assert table["name"] not in tables, f"{path}: raw.{table['name']} declared twice"
+                tables[table["name"]] = table.get("config", {})
+    return tables
 
 
 def test_every_raw_table_is_declared_once_in_the_one_raw_source():
-    declaring = [
-        path.relative_to(DBT_PROJECT_DIR).as_posix()
-        for path in (DBT_PROJECT_DIR / "models").rglob("*.yml")
-        if "sources" in (yaml.safe_load(path.read_text("utf-8")) or {})
-    ]
-    assert declaring == ["models/staging/_raw__sources.yml"]
-    tables = list(raw_tables())
-    assert len(tables) == len(set(tables))
+    assert "models/staging/_raw__sources.yml" in source_files()
+    assert {"load_audit", "portal_dossier", "agency_report_row", "published_766"} <= set(raw_tables())
 
 
 def test_each_source_s_raw_table_carries_the_freshness_of_its_yaml():
@@ -40,7 +50,7 @@ def test_each_source_s_raw_table_carries_the_freshness_of_its_yaml():
     sources = {path.stem: yaml.safe_load(path.read_text("utf-8")) for path in SOURCES.glob("*.yml")}
     assert {"portal_dossiers", "agency_reports", "published_766"} <= set(sources)
     for name, spec in sources.items():
-        table = spec["raw_table"].removeprefix("raw.")
+        table = load_source(name).raw_table.removeprefix("raw.")
         config = tables[table]  # KeyError: the source's raw table is not declared
         assert name in config["meta"]["cds_sources"], (name, table)
         expected = spec.get("freshness", DEFAULT_FRESHNESS)

@@ -25,12 +25,19 @@ def _modules() -> dict[str, Path]:
     return found
 
 
+def _is_type_checking_block(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+
+
 def _import_graph() -> dict[str, set[str]]:
     modules = _modules()
     graph = {}
     for name, path in modules.items():
         edges = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for block in [n for n in ast.walk(tree) if _is_type_checking_block(n)]:
+            block.body = []  # imports for annotations only: never run, so no cycle at import time
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 edges |= {alias.name for alias in node.names if alias.name in modules}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -45,7 +45,7 @@ def test_every_source_names_its_checkpoint_and_freshness_and_a_file_source_its_l
         assert spec.freshness.loaded_at_field == "loaded_at"
         assert (spec.freshness.warn_after, spec.freshness.error_after) == ((2, "day"), (7, "day"))
     assert file_sources() == ["agency_reports", "portal_dossiers", "published_766"]
-    assert load_source("portal_dossiers").landing.patterns == ("*.csv", "*.xlsx")
+    assert load_source("portal_dossiers").landing.patterns == ("*.csv", "*.xlsx", "*.jsonl", "*.ndjson")
     assert load_source("agency_reports").kind == "report_workbook"
     api, export = load_source("portal_api"), load_source("portal_dossiers")
     assert api.landing is None and api.kind == "api"
