@@ -13,8 +13,9 @@ and checkpoints are in the sources' YAML files);
 unreadable files go to failed/ with a <file>.reason.txt. `validate_raw`: the Great Expectations gate
 publishes or quarantines each batch; a quarantined batch's file moves from archive/ to failed/.
 `dbt_build`: the agency-report models, every run, so an alias added to indicator_aliases.csv re-matches
-rows already loaded, and the models that read the other sources it lands; its output streams into the task log. `announce`: updates the Asset when something
-was published (skipped otherwise). `report`: logs how many rows await review, and fails the run when a file was refused.
+rows already loaded, and the models that read the other sources it lands; its output streams into the
+task log. `announce`: updates the Asset when something was published (skipped otherwise). `report`: logs
+how many rows await review, and fails the run when a file was refused.
 
 **Connections and environment.** `cds_warehouse` (postgres), `cds_alerts` (smtp) with `CDS_ALERT_EMAILS`,
 `CDS_LANDING_DIR`. Retries: twice with exponential backoff on every task but `report` (a verdict, not

@@ -129,15 +129,12 @@ def test_cds_works_without_the_devkit(monkeypatch):
 
 # Modules of the product still being split by the raw-batch lifecycle's move (issue 15, points 2 and 4):
 # load.py becomes the load/ package and the API ingestion hands its audit statements to batches.py.
-PENDING_SPLIT = {"cds_warehouse/load.py", "cds_warehouse/extract/ingest.py"}
-
-
 @pytest.mark.parametrize("package", PACKAGES)
 def test_no_module_over_400_lines(package):
     sizes = {p: len(p.read_text(encoding="utf-8").splitlines()) for p in (SRC / package).rglob("*.py")}
     assert len(sizes) > 10
     oversized = {str(p.relative_to(SRC)) for p, n in sizes.items() if n > 400}
-    assert oversized <= PENDING_SPLIT, oversized - PENDING_SPLIT
+    assert oversized == set()
 
 
 def test_one_command_line_entry_point():

@@ -11,7 +11,8 @@ from leaks import LeakScan
 
 from cds_devkit.portal_server import PortalDataset, PortalServer
 from cds_warehouse.db import SCHEMA_APPLIED, apply_raw_schema
-from cds_warehouse.extract.ingest import DEFAULT_OVERLAP, PortalClockError
+from cds_warehouse.extract.clock import PortalClockError
+from cds_warehouse.extract.ingest import DEFAULT_OVERLAP
 
 
 @pytest.fixture(scope="module")
