@@ -22,6 +22,7 @@ help:
 	@echo "make demo      run the nightly DAG end to end on a generated export"
 	@echo "make airflow   start Airflow for real (UI, scheduler, DAGs on their schedules); make airflow-down stops it"
 	@echo "make test      run the whole test suite (real PostgreSQL, dbt and Airflow)"
+	@echo "make browser   unpack the headless Chromium of the site's browser test (npm @sparticuz/chromium)"
 	@echo "make db-up     start the project-local PostgreSQL (skipped when WAREHOUSE_DSN is set)"
 	@echo "make db-down   stop it"
 	@echo "make bench     benchmark: 1M dossiers through ingestion and dbt (BENCH_ARGS=--ten-million)"
