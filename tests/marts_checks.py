@@ -57,7 +57,14 @@ def assert_every_contract_relation_and_column_has_a_comment(conn: psycopg.Connec
     ).fetchone()[0]
     assert columns > 150  # the count above was over the whole contract
     comment = conn.execute("select obj_description('marts.fct_online_dossier_rate_monthly'::regclass)").fetchone()[0]
-    assert comment.startswith("Tỷ lệ hồ sơ giải quyết trực tuyến")  # the catalog's Vietnamese name first
+    rate = conn.execute(
+        "select col_description('marts.fct_online_dossier_rate_monthly'::regclass, attnum) from pg_attribute"
+        " where attrelid = 'marts.fct_online_dossier_rate_monthly'::regclass and attname = 'value'"
+    ).fetchone()[0]
+    (name_vi,) = conn.execute(
+        "select name_vi from marts.dim_indicator where indicator_code = 'online_dossier_rate'"
+    ).fetchone()
+    assert comment.startswith(name_vi) and rate.startswith(name_vi)  # the catalog's Vietnamese name first
 
 
 def assert_every_coded_value_has_a_label(conn: psycopg.Connection) -> None:

@@ -30,6 +30,7 @@ CODED_COLUMNS = {  # column name -> code_type of marts.dim_code_label
     "period_type": "period_type",
     "actual_period_type": "period_type",
     "target_year_kind": "target_year_kind",
+    "comparator": "comparator",
     "grain": "grain",
     "review_reason": "review_reason",
 }
