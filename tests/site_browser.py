@@ -81,6 +81,7 @@ def chromium_over_cdp() -> Iterator[object]:
 def pages_in_browser(site: Path) -> dict[str, dict]:
     """Each page of the site (its path under `site`) as the browser shows it: console errors and page errors,
     the text of every table's cells and, per chart, the number of its SVG marks."""
+    site = site.resolve()  # file:// takes an absolute path
     shown: dict[str, dict] = {}
     with chromium_over_cdp() as browser:
         context = browser.contexts[0] if browser.contexts else browser.new_context()
