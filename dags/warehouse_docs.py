@@ -4,6 +4,12 @@
 lineage), written to dbt_project/target_docs/ (open index.html there; `cds docs` does the same by hand).
 Great Expectations' Data Docs are updated by every checkpoint run of the other DAGs.
 
+`publish`: what the warehouse publishes from the marts (`cds publish` does the same by hand;
+docs/publish.md): the open-data package (`open-data/`, a Frictionless Data Package) and the scorecard site
+(`site/index.html`: provinces, targets with status, gap and projection, charts, 766 points by group, data
+freshness; Vietnamese, English under `en/`), each replaced whole under $CDS_PUBLISH_DIR (default
+.state/publish).
+
 The logic lives in the cds_warehouse package; this file only wires it.
 """
 
@@ -31,7 +37,14 @@ def warehouse_docs():
 
         return str(generate_docs())
 
+    @task
+    def publish() -> dict[str, str]:
+        from cds_warehouse.publish.run import publish_all
+
+        return {name: str(path) for name, path in publish_all().items()}
+
     dbt_docs()
+    publish()
 
 
 warehouse_docs()

@@ -18,10 +18,13 @@ from pathlib import Path
 
 import frictionless
 import psycopg
+import pytest
+from site_browser import pages_in_browser, why_no_browser
 
 from cds_warehouse.publish import cli
+from cds_warehouse.publish.labels import read_labels
 from cds_warehouse.publish.open_data import publish_open_data
-from cds_warehouse.publish.site import STATUS_COLOURS, WORDS, publish_site
+from cds_warehouse.publish.site import STATUS_COLOURS, UNKNOWN_STATUS_COLOUR, publish_site
 
 PERSONAL_FIELDS = ("dossier_code", "applicant_name", "applicant_id_hash", "applicant_phone_hash", "summary")
 
@@ -33,8 +36,13 @@ def check_publish(conn: psycopg.Connection, root: Path, dossiers: list[dict[str,
     assert_province_figures_and_no_single_units_computed_ones(conn, root / "open-data")
     publish_site(conn, root / "site")
     assert_site_shows_the_marts(conn, root / "site")
+    assert_points_766_under_the_provinces_that_set_targets(conn, root / "site")
     assert_no_dossier_and_no_personal_value(root, dossiers)
     assert_cds_publish_replaces_both_under_the_same_file_names(root)
+    no_browser = why_no_browser()
+    if no_browser:
+        pytest.skip(f"every check but the browser's passed; the browser's did not run: {no_browser}")
+    assert_site_in_a_real_browser_shows_the_marts(conn, root / "site")
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -153,7 +161,7 @@ def assert_site_shows_the_marts(conn: psycopg.Connection, site: Path) -> None:
         "select province_code, target_id, actual_value, gap, projected_value, status from marts.mart_target_attainment"
         " order by province_code, pillar, deadline_year, indicator_code, admin_level, target_id"
     ).fetchall()
-    labels = {WORDS["vi"][s]: s for s in STATUS_COLOURS}
+    labels = {names["vi"]: code for (code_type, code), names in read_labels(conn).items() if code_type == "status"}
     charts = 0
     for code in codes:
         page = (site / f"province-{code}.html").read_text(encoding="utf-8")
@@ -163,7 +171,7 @@ def assert_site_shows_the_marts(conn: psycopg.Connection, site: Path) -> None:
         assert len(rows) == len(mine) > 0
         for row, (_, _, actual, gap, projected, status) in zip(rows, mine, strict=True):
             assert [row[4][0], row[6][0], row[7][0]] == [shown(actual), shown(gap), shown(projected)]
-            assert labels[row[8][0]] == status and STATUS_COLOURS[status] in row[8][1]
+            assert labels[row[8][0]] == status and STATUS_COLOURS.get(status, UNKNOWN_STATUS_COLOUR) in row[8][1]
         for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
             ET.fromstring(svg)  # well-formed
             assert "<polyline" in svg and "stroke-dasharray" in svg  # the series and the target line
@@ -177,3 +185,85 @@ def assert_site_shows_the_marts(conn: psycopg.Connection, site: Path) -> None:
                 assert f'id="{link[1:]}"' in text, f"{page}: {link} leads nowhere"
             else:
                 assert (page.parent / link).resolve().is_file(), f"{page}: {link} leads nowhere"
+
+
+def assert_points_766_under_the_provinces_that_set_targets(conn: psycopg.Connection, site: Path) -> None:
+    """Each province page's 766 table holds, per 766 indicator, the latest points of the province's own unit
+    or, from the merger on, of its successor; never a figure of another unit that had the successor's code
+    before (Bắc Giang's 24 under Bắc Ninh 27)."""
+    shown_somewhere = 0
+    for (code,) in conn.execute("select distinct province_code from marts.mart_province_scorecard order by 1"):
+        page = Tables((site / f"province-{code}.html").read_text(encoding="utf-8"))
+        if len(page.tables) < 2:
+            continue  # no 766 points for this province: the page says so instead of a table
+        _, *rows = page.tables[1]
+        for row in rows:
+            name, points, period, territory = row[1][0], row[2][0], row[3][0], row[4][0]
+            period_end = period.split(" – ")[1]
+            unit_of_the_figure = conn.execute(
+                """
+                select o.province_code, o.province_unit_key from marts.mart_indicator_timeseries o
+                where o.indicator_name_vi = %s and o.period_end = %s and o.unit = 'points' and o.unit_code = '*'
+                    and o.admin_level = 'all' and o.province_name = %s
+                """,
+                [name, period_end, territory],
+            ).fetchall()
+            assert unit_of_the_figure, f"province {code}: {name} {period} {territory} is not a mart figure"
+            home_or_successor = conn.execute(
+                """
+                select 1 from marts.dim_admin_unit home
+                left join marts.bridge_admin_unit_succession b on b.predecessor_unit_key = home.unit_key
+                where home.level = 'province' and home.unit_code = %s
+                    and home.valid_from = (select min(valid_from) from marts.dim_admin_unit
+                                           where level = 'province' and unit_code = %s)
+                    and %s in (home.unit_key, b.successor_unit_key)
+                """,
+                [code, code, unit_of_the_figure[0][1]],
+            ).fetchone()
+            assert home_or_successor, f"province {code} shows the 766 points of {unit_of_the_figure[0]}"
+            later = conn.execute(
+                "select max(period_end)::text from marts.mart_indicator_timeseries where indicator_name_vi = %s"
+                " and unit = 'points' and unit_code = '*' and admin_level = 'all' and province_unit_key = %s",
+                [name, unit_of_the_figure[0][1]],
+            ).fetchone()[0]
+            assert later == period_end, f"province {code}: {name} is not the latest points ({later})"
+            value = conn.execute(
+                "select value from marts.mart_indicator_timeseries where indicator_name_vi = %s and period_end = %s"
+                " and unit = 'points' and unit_code = '*' and admin_level = 'all' and province_unit_key = %s",
+                [name, period_end, unit_of_the_figure[0][1]],
+            ).fetchone()[0]
+            assert points == shown(value)
+            shown_somewhere += 1
+    assert shown_somewhere > 0, "no 766 points on any page: the table would not be tested"
+
+
+def assert_site_in_a_real_browser_shows_the_marts(conn: psycopg.Connection, site: Path) -> None:
+    """Every page loads in Chromium without a console or page error; each chart renders (an SVG with a
+    width, its series, points and dashed target line); the numbers the browser shows equal the marts."""
+    pages = pages_in_browser(site)
+    assert set(pages) == {str(p.relative_to(site)) for p in site.rglob("*.html")}
+    for name, page in pages.items():
+        assert page["errors"] == [], f"{name}: {page['errors']}"
+        assert page["title"]
+        for chart in page["charts"]:
+            assert chart["width"] > 0 and chart["series"] >= 1 and chart["points"] >= 1 and chart["dashed"] >= 1
+    targets = conn.execute(
+        "select province_code, actual_value, gap, projected_value, status from marts.mart_target_attainment"
+        " order by province_code, pillar, deadline_year, indicator_code, admin_level, target_id"
+    ).fetchall()
+    labels = read_labels(conn)
+    drawn = 0
+    for code in sorted({t[0] for t in targets}):
+        vi, en = pages[f"province-{code}.html"], pages[f"en/province-{code}.html"]
+        _, *rows = vi["tables"][0]
+        _, *rows_en = en["tables"][0]
+        mine = [t for t in targets if t[0] == code]
+        assert len(rows) == len(rows_en) == len(mine)
+        for row, row_en, (_, actual, gap, projected, status) in zip(rows, rows_en, mine, strict=True):
+            assert [row[4], row[6], row[7]] == [shown(actual), shown(gap), shown(projected)]
+            assert [row_en[4], row_en[6], row_en[7]] == [shown(v).replace(",", ".") for v in (actual, gap, projected)]
+            assert (row[8], row_en[8]) == (labels[("status", status)]["vi"], labels[("status", status)]["en"])
+        with_actual = sum(1 for t in mine if t[1] is not None)
+        assert len(vi["charts"]) <= with_actual
+        drawn += len(vi["charts"])
+    assert drawn > 0, "no chart rendered in the browser"

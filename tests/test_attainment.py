@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import bi_login, dossier, run_dbt, write_export
+from marts_checks import check_marts_for_bi
 from publish_checks import check_publish
 
 from cds_warehouse.batches import gate_batches
@@ -480,4 +481,5 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
     )
 
     # what `cds publish` writes from these marts (checked here rather than on a build of its own)
+    check_marts_for_bi(conn)
     check_publish(conn, tmp_path / "publish", dossiers)

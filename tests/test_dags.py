@@ -13,6 +13,8 @@ def test_dagbag_imports_without_errors():
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert bag.import_errors == {}
+    # after each build of the marts: dbt's docs, and what the warehouse publishes (docs/publish.md)
+    assert set(bag.get_dag("warehouse_docs").task_ids) == {"dbt_docs", "publish"}
     dag = bag.get_dag(DAG_ID)
     ids = set(dag.task_ids)
     assert {"ingest", "validate_raw", "portal_inputs", "validate_marts"} <= ids

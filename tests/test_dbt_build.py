@@ -39,6 +39,7 @@ def test_portal_inputs_are_built_on_the_first_run_and_after_a_change_only(conn, 
     assert build_portal_inputs() is True
     assert conn.execute("select count(*) from reference.targets").fetchone()[0] > 0
     assert conn.execute("select to_regclass('marts.dim_admin_unit')").fetchone()[0] is not None
+    assert conn.execute("select count(*) from marts.dim_code_label").fetchone()[0] > 0  # read by BI only
     assert conn.execute("select to_regclass('marts.fct_dossier')").fetchone()[0] is None  # not an input
 
     assert build_portal_inputs() is False  # same project: nothing to build

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import run_dbt
+from marts_checks import assert_district_rates_answer
 from national_dialect import write_national_csv, write_national_json_lines
 
 from cds_warehouse.batches import gate_batches
@@ -199,6 +200,9 @@ def test_indicators_equal_the_hand_computed_fixture(warehouse, dbt_dirs, tmp_pat
     plain_online = {k: v for k, v in expected.items() if k[0] == "online_dossier_rate" and k[5] == "plain"}
     assert {("online_dossier_rate", *r[1:5], "plain"): tuple(r[5:]) for r in rates} == plain_online
     assert all(r[0] == ("province" if r[2] == "*" else "unit") for r in rates)
+    # docs/marts.md's query "the online-dossier rate per district, month by month", run as written
+    districts = {(k[2], k[4]): v for k, v in plain_online.items() if k[1:4:2] == ("27", "district") and k[2] != "*"}
+    assert_district_rates_answer(conn, districts)
 
     # and the attainment mart still reads it: Bắc Ninh's latest month is March 2024
     attainment = conn.execute(

@@ -261,7 +261,7 @@ def test_derived_admin_units_are_up_to_date():
 
 
 def test_dbt_builds_the_seeds_and_resolves_codes_across_the_merger(dsn, tmp_path):
-    run_dbt(tmp_path, "seed", "--select", *MY_SEEDS)
+    run_dbt(tmp_path, "seed", "--select", *MY_SEEDS, "code_labels")
     run_dbt(tmp_path, "build", "--select", "staging.documents", "marts.reference", "--indirect-selection", "cautious")
     # the seeds' own tests, without tests that also need models outside this selection
     run_dbt(tmp_path, "test", "--select", *MY_SEEDS, "--indirect-selection", "cautious")

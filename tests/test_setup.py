@@ -47,10 +47,18 @@ def test_a_bi_login_reads_the_marts_and_nothing_else(empty_warehouse, capsys):
     main(["bi-user", "metabase_test"])
     printed = capsys.readouterr().out
     password = next(line.split()[1] for line in printed.splitlines() if line.strip().startswith("password"))
+    # the settings of each BI tool, the password on its own line only (the Superset URI has a placeholder)
+    info = psycopg.conninfo.conninfo_to_dict(empty_warehouse)
+    assert printed.count(password) == 1
+    with psycopg.connect(empty_warehouse) as conn:
+        ssl = conn.execute("show ssl").fetchone()[0] == "on"
+    uri = f"postgresql+psycopg2://metabase_test:<password>@{info['host']}:{info['port']}/{info['dbname']}"
+    assert f"{uri}?sslmode={'require' if ssl else 'disable'}" in printed
+    assert f"Server {info['host']}:{info['port']}, Database {info['dbname']}" in printed  # Power BI
+    assert "Metabase:" in printed and ("does NOT offer" in printed) != ssl
     with psycopg.connect(empty_warehouse) as conn:
         conn.execute("create table marts.example as select 1 as x")  # a mart built after the login
         conn.commit()
-    info = psycopg.conninfo.conninfo_to_dict(empty_warehouse)
     login = {**info, "user": "metabase_test", "password": password}
     with psycopg.connect(**login) as bi:
         assert bi.execute("select x from marts.example").fetchone() == (1,)

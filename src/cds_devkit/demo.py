@@ -24,6 +24,7 @@ def run_demo(args) -> None:
     from cds_warehouse.db import connect
     from cds_warehouse.landing import landing_dir
     from cds_warehouse.local_run import AGENCY_DAG_ID, PORTAL_DAG_ID, export_warehouse_env, require_success, run_dag
+    from cds_warehouse.publish.run import publish_all
     from cds_warehouse.quality import GX_DIR
     from cds_warehouse.summary import attainment_table, warehouse_counts
 
@@ -51,6 +52,9 @@ Where to look next:
   Data Docs:  {GX_DIR / "gx/uncommitted/data_docs/local_site/index.html"}
   dbt docs:   .venv/bin/cds docs   (generates the catalog and prints the page to open)
   Airflow:    make airflow   (the scheduler and the UI, the DAGs on their schedules)""")
+    published = publish_all()  # what the warehouse_docs DAG writes after each build of the marts
+    print(f"  Open data:  {published['open_data']}")
+    print(f"\nScorecard site (open it in a browser): {published['site']}")
 
 
 @contextlib.contextmanager

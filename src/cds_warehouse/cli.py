@@ -34,29 +34,15 @@ def cmd_setup(args) -> None:
 
 
 def cmd_bi_user(args) -> None:
-    from urllib.parse import urlsplit
-
+    from cds_warehouse.bi_connection import connection_settings
+    from cds_warehouse.db import connect
     from cds_warehouse.setup import create_bi_login
 
     password = create_bi_login(args.name)
-    server = urlsplit(warehouse_dsn())
-    print(f"""Login {args.name!r} reads the BI contract: the schema marts but its row-level fct_dossier, and
-nothing else (role bi_reader; docs/marts.md, "What BI tools may read").
-The password is shown this once and stored nowhere; run this again for a new one.
-
-  host      {server.hostname}
-  port      {server.port or 5432}
-  database  {server.path.lstrip("/")}
-  user      {args.name}
-  password  {password}
-  schema    marts
-
-Metabase: Admin > Databases > Add database > PostgreSQL, with the values above ("Schemas": only marts).
-Superset: Settings > Database Connections > + Database > PostgreSQL, or the URI
-          postgresql://{args.name}:<password>@{server.hostname}:{server.port or 5432}{server.path}
-Power BI: Get data > PostgreSQL database, server {server.hostname}:{server.port or 5432}, database
-          {server.path.lstrip("/")}, then the user and password under "Database".
-The tables and columns to use: docs/marts.md.""")
+    dsn = warehouse_dsn()
+    with connect(dsn) as conn:
+        server_ssl = conn.execute("show ssl").fetchone()[0] == "on"
+    print(connection_settings(args.name, password, dsn, server_ssl))
 
 
 def cmd_pii_key(args) -> None:

@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 PORTAL_MODELS_PATH = "models/staging/portal_dossiers/"
 PORTAL_MODELS = f"path:{PORTAL_MODELS_PATH.rstrip('/')}+"
-# Every ancestor of the portal models that is not itself downstream of the portal's raw tables.
-PORTAL_INPUTS = {"select": ["@source:raw.portal_dossier"], "exclude": [PORTAL_MODELS]}
+# Every ancestor of the portal models that is not itself downstream of the portal's raw tables, and the
+# labels of the BI contract (marts.dim_code_label), which no model reads but BI tools and the site do.
+PORTAL_INPUTS = {"select": ["@source:raw.portal_dossier", "+dim_code_label"], "exclude": [PORTAL_MODELS]}
 INPUTS_STATE = "reference.dbt_portal_inputs_build"  # the project digest of the last inputs build
 _NOT_PROJECT_FILES = {"target", "logs", "dbt_packages"}
 

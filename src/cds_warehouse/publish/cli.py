@@ -13,11 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
-    from cds_warehouse.db import connect
-    from cds_warehouse.publish.open_data import publish_open_data
-    from cds_warehouse.publish.site import publish_site
-    from cds_warehouse.settings import warehouse_dsn
+    from cds_warehouse.publish.run import publish_all
 
-    with connect(warehouse_dsn()) as conn:
-        print(publish_open_data(conn, args.out and args.out / "open-data"))
-        print(publish_site(conn, args.out and args.out / "site") / "index.html")
+    written = publish_all(args.out)
+    print(written["open_data"])
+    print(written["site"])

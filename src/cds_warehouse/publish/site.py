@@ -3,8 +3,10 @@
 An index of the provinces (as set in the targets, from marts.mart_province_scorecard) and one page per
 province: its targets from marts.mart_target_attainment with status, gap and projection, colour-coded by
 status, the source document and its quoted sentence, and a chart per target that has an actual (the series
-the actual was taken from, the target line and the projection to the deadline). Charts are SVG written here
-and styles are inline: nothing is fetched, and the pages work from file:// or any static web server.
+the actual was taken from, the target line and the projection to the deadline), and its latest 766 points
+by group. Coded values (statuses, levels, units, source kinds) show their labels from marts.dim_code_label.
+What the pages show is read by publish/site_data.py. Charts are SVG written here and styles are inline:
+nothing is fetched, and the pages work from file:// or any static web server.
 
 The folder is replaced whole (publish/folders.py), as the open-data package is.
 """
@@ -12,16 +14,15 @@ The folder is replaced whole (publish/folders.py), as the open-data package is.
 from __future__ import annotations
 
 import html
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
-from psycopg.rows import dict_row
 
+from cds_warehouse.publish import site_data
 from cds_warehouse.publish.folders import publish_root, replaced_whole
+from cds_warehouse.publish.labels import Labels, label, read_labels
 from cds_warehouse.publish.svg_chart import Series, line_chart
 
 LANGUAGES = ("vi", "en")  # the first is the default, at the site's root; the others in a folder of their name
@@ -31,8 +32,10 @@ STATUS_COLOURS = {  # background of a status cell; the text stays black for cont
     "at_risk": "#fde9a9",
     "off_track": "#f8c9a0",
     "missed": "#f2a7a7",
+    "no_data_at_deadline": "#d6c8e8",
     "no_data": "#e4e4e4",
 }
+UNKNOWN_STATUS_COLOUR = "#ffffff"  # a status the site does not know yet shows uncoloured, with its label
 WORDS = {
     "vi": {
         "title": "Bảng theo dõi chỉ tiêu chuyển đổi số",
@@ -61,17 +64,12 @@ WORDS = {
         "first_period": "Từ kỳ",
         "last_period": "Đến hết ngày",
         "observations": "Số quan sát",
-        "achieved": "Đã đạt",
-        "on_track": "Đúng tiến độ",
-        "at_risk": "Có nguy cơ",
-        "off_track": "Chậm tiến độ",
-        "missed": "Không đạt",
-        "no_data": "Chưa có số liệu",
         "decimal": ",",
-        "province_level": "Cấp tỉnh",
-        "district_level": "Cấp huyện",
-        "commune_level": "Cấp xã",
-        "all_level": "Mọi cấp",
+        "points_766": "Điểm theo Quyết định 766, theo nhóm",
+        "group_766": "Nhóm",
+        "points": "Điểm",
+        "territory": "Địa bàn",
+        "no_points": "Chưa có điểm 766.",
     },
     "en": {
         "title": "Digital-transformation targets scorecard",
@@ -100,17 +98,12 @@ WORDS = {
         "first_period": "From",
         "last_period": "Up to",
         "observations": "Observations",
-        "achieved": "Achieved",
-        "on_track": "On track",
-        "at_risk": "At risk",
-        "off_track": "Off track",
-        "missed": "Missed",
-        "no_data": "No data",
         "decimal": ".",
-        "province_level": "Province",
-        "district_level": "District",
-        "commune_level": "Commune",
-        "all_level": "All levels",
+        "points_766": "Decision 766 points, by group",
+        "group_766": "Group",
+        "points": "Points",
+        "territory": "Territory",
+        "no_points": "No 766 points yet.",
     },
 }
 STYLE = """
@@ -124,121 +117,51 @@ nav { margin-bottom: 1rem; }
 """.strip()
 
 
-@dataclass(frozen=True)
-class Province:
-    code: str
-    name: str
-    as_of: date | None
-    counts: dict[str, int]  # status -> targets, over every pillar and deadline
-    score: Decimal | None  # the scorecard's score over every group: achieved or on track / with data
-    coverage: Decimal | None
-
-
 def publish_site(conn: psycopg.Connection, folder: Path | None = None) -> Path:
     """Write the site to `folder` (default: $CDS_PUBLISH_DIR/site), replacing what was there."""
     folder = Path(folder or publish_root() / "site")
     with replaced_whole(folder) as staging:
-        provinces = _provinces(conn)
-        freshness = _freshness(conn)
-        targets = _targets(conn)
-        series = _series(conn)
+        labels = read_labels(conn)
+        provinces = site_data.provinces(conn)
+        freshness = site_data.freshness(conn)
+        targets = site_data.targets(conn)
+        series = site_data.series(conn)
+        points = site_data.points_766(conn)
         for lang in LANGUAGES:
             root = staging if lang == LANGUAGES[0] else staging / lang
             root.mkdir(exist_ok=True)
-            (root / "index.html").write_text(_index_page(provinces, freshness, lang), encoding="utf-8")
-            for province in provinces:
-                page = _province_page(province, targets[province.code], series, lang)
-                (root / f"province-{province.code}.html").write_text(page, encoding="utf-8")
+            (root / "index.html").write_text(_index_page(provinces, freshness, labels, lang), encoding="utf-8")
+            for p in provinces:
+                page = _province_page(p, targets[p.code], series, points[p.code], labels, lang)
+                (root / f"province-{p.code}.html").write_text(page, encoding="utf-8")
     return folder
 
 
-def _provinces(conn: psycopg.Connection) -> list[Province]:
-    """Each province of the scorecard, its targets counted by status and its score over every group (sums of
-    the scorecard's weights, as the scorecard computes each group's)."""
-    rows = conn.execute(
-        """
-        select province_code, max(province_name), max(as_of_date),
-            sum(achieved_count), sum(on_track_count), sum(at_risk_count), sum(off_track_count),
-            sum(missed_count), sum(no_data_count),
-            round(100 * (sum(weight_achieved) + sum(weight_on_track)) / nullif(sum(weight_with_data), 0), 1),
-            round(100 * sum(weight_with_data) / nullif(sum(weight_total), 0), 1)
-        from marts.mart_province_scorecard
-        group by province_code
-        order by province_code
-        """
-    ).fetchall()
-    return [
-        Province(code, name, as_of, dict(zip(STATUS_COLOURS, counts, strict=True)), score, coverage)
-        for code, name, as_of, *counts, score, coverage in rows
-    ]
+def _statuses(provinces: list[site_data.Province]) -> list[str]:
+    """The statuses of the index's columns: those with a colour, then any other the marts hold."""
+    seen = {status for p in provinces for status in p.counts}
+    return [*STATUS_COLOURS, *sorted(seen - STATUS_COLOURS.keys())]
 
 
-def _freshness(conn: psycopg.Connection) -> list[tuple]:
-    """Per source of the observations: its kind, name, first period start, last period end, observations."""
-    return conn.execute(
-        "select source_kind, source, min(period_start), max(period_end), count(*)"
-        " from marts.mart_indicator_timeseries group by source_kind, source order by source_kind, source"
-    ).fetchall()
-
-
-def _targets(conn: psycopg.Connection) -> dict[str, list[dict]]:
-    by_province: dict[str, list[dict]] = defaultdict(list)
-    with conn.cursor(row_factory=dict_row) as cursor:
-        cursor.execute(
-            "select * from marts.mart_target_attainment order by province_code, pillar, deadline_year,"
-            " indicator_code, admin_level, target_id"
-        )
-        for row in cursor:
-            by_province[row["province_code"]].append(row)
-    return by_province
-
-
-def _series(conn: psycopg.Connection) -> dict[tuple, list[tuple[date, Decimal]]]:
-    """The observations a target's actual can come from, keyed as the attainment names them: (indicator,
-    province, unit, level, source kind, source, method, period type) -> [(period end, value)] in time order."""
-    rows = conn.execute(
-        """
-        select indicator_code, province_code, unit_code, admin_level, source_kind, source, method, period_type,
-            period_end, value
-        from marts.mart_indicator_timeseries
-        where observation_key in (
-            select o.observation_key
-            from marts.mart_indicator_timeseries o
-            join marts.mart_target_attainment t
-                on o.indicator_code = t.indicator_code
-                and o.province_code = t.evaluation_province_code
-                and o.source_kind = t.actual_source_kind
-                and o.source = t.actual_source
-                and o.method = t.actual_method
-                and o.admin_level = t.admin_level
-                and o.period_type = t.actual_period_type
-                and o.unit_code = '*'
-        )
-        order by period_end, period_start
-        """
-    ).fetchall()
-    series: dict[tuple, list[tuple[date, Decimal]]] = defaultdict(list)
-    for *key, period_end, value in rows:
-        series[tuple(key)].append((period_end, value))
-    return series
-
-
-def _index_page(provinces: list[Province], freshness: list[tuple], lang: str) -> str:
+def _index_page(provinces: list[site_data.Province], freshness: list[tuple], labels: Labels, lang: str) -> str:
     w = WORDS[lang]
-    head = [w["province"], w["targets"], *(w[s] for s in STATUS_COLOURS), w["score"], w["coverage"], w["as_of"]]
+    statuses = _statuses(provinces)
+    head = [w["province"], w["targets"], *(label(labels, "status", s, lang) for s in statuses)]
+    head += [w["score"], w["coverage"], w["as_of"]]
     rows = []
     for p in provinces:
         cells = [
             f'<td><a href="province-{_e(p.code)}.html">{_e(p.name)}</a></td>',
             _number_cell(sum(p.counts.values()), lang),
-            *(f'<td class="number" style="background:{STATUS_COLOURS[s]}">{p.counts[s]}</td>' for s in STATUS_COLOURS),
+            *(f'<td class="number" style="background:{_colour(s)}">{p.counts.get(s, 0)}</td>' for s in statuses),
             _number_cell(p.score, lang),
             _number_cell(p.coverage, lang),
             f"<td>{_date(p.as_of)}</td>",
         ]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     sources = [
-        f"<tr><td>{_e(kind)}</td><td>{_e(source)}</td><td>{_date(first)}</td><td>{_date(last)}</td>"
+        f"<tr><td>{_e(label(labels, 'source_kind', kind, lang))}</td><td>{_e(source)}</td>"
+        f"<td>{_date(first)}</td><td>{_date(last)}</td>"
         f"{_number_cell(count, lang)}</tr>"
         for kind, source, first, last, count in freshness
     ]
@@ -250,7 +173,9 @@ def _index_page(provinces: list[Province], freshness: list[tuple], lang: str) ->
     return _page(w["title"], body, lang, "index.html")
 
 
-def _province_page(province: Province, targets: list[dict], series: dict, lang: str) -> str:
+def _province_page(
+    province: site_data.Province, targets: list[dict], series: dict, points: list[tuple], labels: Labels, lang: str
+) -> str:
     w = WORDS[lang]
     name_field = "indicator_name_vi" if lang == "vi" else "indicator_name_en"
     head = [w["indicator"], w["level"], w["deadline"], w["target"], w["actual"], w["period"], w["gap"]]
@@ -258,32 +183,49 @@ def _province_page(province: Province, targets: list[dict], series: dict, lang: 
     rows, charts = [], []
     for t in targets:
         anchor = f"t-{t['target_id']}"
-        status = t["status"]
+        status, unit = t["status"], label(labels, "unit", t["unit"], lang)
         cells = [
             f'<td><a href="#{_e(anchor)}">{_e(t[name_field] or t["indicator_code"])}</a></td>',
-            f"<td>{_e(w[t['admin_level'] + '_level'])}</td>",
+            f"<td>{_e(label(labels, 'admin_level', t['admin_level'], lang))}</td>",
             f"<td>{_date(t['deadline_date'])}</td>",
-            f'<td class="number">{_e(t["comparator"])} {_number(t["target_value"], lang)} {_e(t["unit"] or "")}</td>',
+            f'<td class="number">{_e(t["comparator"])} {_number(t["target_value"], lang)} {_e(unit)}</td>',
             _number_cell(t["actual_value"], lang),
             f"<td>{_date(t['actual_period_start'])} – {_date(t['actual_period_end'])}</td>"
             if t["actual_period_end"]
             else "<td></td>",
             _number_cell(t["gap"], lang),
             _number_cell(t["projected_value"], lang),
-            f'<td style="background:{STATUS_COLOURS[status]}">{_e(w[status])}</td>',
+            f'<td style="background:{_colour(status)}">{_e(label(labels, "status", status, lang))}</td>',
             f"<td>{_e(t['source_file'] or '')}<blockquote>{_e(t['source_quote'] or '')}</blockquote></td>",
         ]
         rows.append(f"<tr>{''.join(cells)}</tr>")
-        charts.append(_target_chart(t, series, anchor, name_field, lang))
+        charts.append(_target_chart(t, series, anchor, name_field, labels, lang))
     as_of = f"<p>{_e(w['as_of'])}: {_date(province.as_of)}</p>"
-    body = f"<h1>{_e(province.name)}</h1>\n{as_of}\n{_table(head, rows)}\n" + "\n".join(charts)
+    body = f"<h1>{_e(province.name)}</h1>\n{as_of}\n{_table(head, rows)}\n{_points_table(points, lang)}\n"
+    body += "\n".join(charts)
     nav_back = f'<a href="index.html">{_e(w["back"])}</a>'
     return _page(f"{province.name} — {w['title']}", body, lang, f"province-{province.code}.html", nav_back)
 
 
-def _target_chart(t: dict, series: dict, anchor: str, name_field: str, lang: str) -> str:
+def _points_table(points: list[tuple], lang: str) -> str:
+    """The latest 766 points per group (item_766) and indicator, with the period and the unit they are of."""
     w = WORDS[lang]
-    title = f"{t[name_field] or t['indicator_code']} ({w[t['admin_level'] + '_level']}, {t['deadline_year']})"
+    heading = f'<h2 id="points-766">{_e(w["points_766"])}</h2>'
+    if not points:
+        return f"{heading}\n<p>{_e(w['no_points'])}</p>"
+    head = [w["group_766"], w["indicator"], w["points"], w["period"], w["territory"]]
+    rows = [
+        f"<tr><td>{_e(group or '')}</td><td>{_e((name_vi if lang == 'vi' else name_en) or code)}</td>"
+        f"{_number_cell(value, lang)}<td>{_date(start)} – {_date(end)}</td><td>{_e(territory or '')}</td></tr>"
+        for group, code, name_vi, name_en, start, end, value, territory in points
+    ]
+    return f"{heading}\n{_table(head, rows)}"
+
+
+def _target_chart(t: dict, series: dict, anchor: str, name_field: str, labels: Labels, lang: str) -> str:
+    w = WORDS[lang]
+    level = label(labels, "admin_level", t["admin_level"], lang)
+    title = f"{t[name_field] or t['indicator_code']} ({level}, {t['deadline_year']})"
     key = (
         t["indicator_code"], t["evaluation_province_code"], "*", t["admin_level"],
         t["actual_source_kind"], t["actual_source"], t["actual_method"], t["actual_period_type"],
@@ -316,6 +258,10 @@ def _page(title: str, body: str, lang: str, name: str, extra_nav: str = "") -> s
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_e(title)}</title>\n'
         f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n{nav}\n{body}\n</body>\n</html>\n"
     )
+
+
+def _colour(status: str) -> str:
+    return STATUS_COLOURS.get(status, UNKNOWN_STATUS_COLOUR)
 
 
 def _table(head: list[str], rows: list[str]) -> str:
