@@ -31,6 +31,8 @@ STATUS_COLOURS = {  # background of a status cell; the text stays black for cont
     "at_risk": "#fde9a9",
     "off_track": "#f8c9a0",
     "missed": "#f2a7a7",
+    "no_data_at_deadline": "#d3d3e8",
+    "not_enough_data": "#ededed",
     "no_data": "#e4e4e4",
 }
 WORDS = {
@@ -66,6 +68,8 @@ WORDS = {
         "at_risk": "Có nguy cơ",
         "off_track": "Chậm tiến độ",
         "missed": "Không đạt",
+        "no_data_at_deadline": "Chưa có số liệu đến hạn",
+        "not_enough_data": "Chưa đủ số liệu",
         "no_data": "Chưa có số liệu",
         "decimal": ",",
         "province_level": "Cấp tỉnh",
@@ -105,6 +109,8 @@ WORDS = {
         "at_risk": "At risk",
         "off_track": "Off track",
         "missed": "Missed",
+        "no_data_at_deadline": "No data up to the deadline",
+        "not_enough_data": "Not enough data",
         "no_data": "No data",
         "decimal": ".",
         "province_level": "Province",
@@ -159,7 +165,7 @@ def _provinces(conn: psycopg.Connection) -> list[Province]:
         """
         select province_code, max(province_name), max(as_of_date),
             sum(achieved_count), sum(on_track_count), sum(at_risk_count), sum(off_track_count),
-            sum(missed_count), sum(no_data_count),
+            sum(missed_count), sum(no_data_at_deadline_count), sum(not_enough_data_count), sum(no_data_count),
             round(100 * (sum(weight_achieved) + sum(weight_on_track)) / nullif(sum(weight_with_data), 0), 1),
             round(100 * sum(weight_with_data) / nullif(sum(weight_total), 0), 1)
         from marts.mart_province_scorecard
