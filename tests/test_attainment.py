@@ -21,6 +21,7 @@ data: assert_attainment_status_follows_the_rules replaces it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -113,6 +114,10 @@ def test_seed_targets_against_the_seed_actuals(warehouse, dbt_dirs):
     conn = warehouse
     # The whole project in an empty warehouse (raw schema only), as the first night would build it.
     dbt_build(dbt_dirs, "2024-12-31")
+
+    # The rules' dbt unit tests (off in builds: they check logic, not data) on the relations just built.
+    unit = run_dbt(dbt_dirs, "test", "--select", "test_type:unit", "--vars", "{unit_tests: true}")
+    assert re.search(r"Finished running .*\b13 unit tests\b", unit) and "ERROR=0" in unit, unit[-3000:]
 
     rows = attainment(conn)
     assert len(rows) == 71

@@ -12,7 +12,7 @@
 --   growth required to go from the base to the target by the deadline; their ratio
 --   R = d × observed / |required| (d = +1 higher_is_better, −1 lower_is_better) is graded on track
 --   (R ≥ 0.95), needs acceleration (0.6 ≤ R < 0.95), limited progress (0 ≤ R < 0.6) or deterioration
---   (R < 0). Needs at least a year between the base and the latest observation and positive values; a
+--   (R < 0). Needs at least a year between the base and the latest observation and no negative value; a
 --   base or target of 0 counts as 0.001 (Open SDG's replacement). target_achieved when the latest value
 --   already meets the target (the mart's rule), unable_to_assess when the data fall short of the minimum.
 
@@ -121,29 +121,15 @@ open_sdg_rates as (
         actuals.target_id,
         base_and_latest.base_period_start,
         base_and_latest.base_value,
-        -- Open SDG's minimum: two years of data (a year at least between base and latest), values > 0
+        -- Open SDG's minimum: two years of data (a year at least between base and latest), no negative value
         actuals.period_month_index - base_and_latest.base_month_index >= 12
-        and base_and_latest.lowest_value > 0 as is_assessable,
-        case
-            when
-                actuals.period_month_index - base_and_latest.base_month_index >= 12
-                and base_and_latest.lowest_value > 0
-                then
-                    power(
-                        actuals.value::double precision / base_and_latest.base_value,
-                        12.0 / (actuals.period_month_index - base_and_latest.base_month_index)
-                    ) - 1
-        end as observed_rate,
-        case
-            when
-                actuals.period_month_index - base_and_latest.base_month_index >= 12
-                and base_and_latest.lowest_value > 0
-                then
-                    power(
-                        greatest(targets.target_value::double precision, 0.001) / base_and_latest.base_value,
-                        12.0 / (base_and_latest.end_month_index - base_and_latest.base_month_index)
-                    ) - 1
-        end as required_rate,
+        and base_and_latest.lowest_value >= 0 as is_assessable,
+        -- Open SDG's replacement of a zero base or target
+        case when base_and_latest.base_value = 0 then 0.001 else base_and_latest.base_value end as base_for_growth,
+        greatest(targets.target_value::double precision, 0.001) as target_for_growth,
+        actuals.value::double precision as latest_value,
+        actuals.period_month_index - base_and_latest.base_month_index as months_observed,
+        base_and_latest.end_month_index - base_and_latest.base_month_index as months_required,
         case when indicators.direction = 'lower_is_better' then -1 else 1 end as desired_sign
     from actuals
     inner join base_and_latest
@@ -155,12 +141,26 @@ open_sdg_rates as (
 
 ),
 
+open_sdg_growth as (
+
+    select
+        *,
+        case
+            when is_assessable then power(latest_value / base_for_growth, 12.0 / months_observed) - 1
+        end as observed_rate,
+        case
+            when is_assessable then power(target_for_growth / base_for_growth, 12.0 / months_required) - 1
+        end as required_rate
+    from open_sdg_rates
+
+),
+
 open_sdg as (
 
     select
         *,
         desired_sign * observed_rate / nullif(abs(required_rate), 0) as growth_ratio
-    from open_sdg_rates
+    from open_sdg_growth
 
 ),
 
