@@ -125,7 +125,9 @@ open_sdg_rates as (
         actuals.period_month_index - base_and_latest.base_month_index >= 12
         and base_and_latest.lowest_value >= 0 as is_assessable,
         -- Open SDG's replacement of a zero base or target
-        case when base_and_latest.base_value = 0 then 0.001 else base_and_latest.base_value end as base_for_growth,
+        case
+            when base_and_latest.base_value = 0 then 0.001 else base_and_latest.base_value
+        end as base_for_growth,
         greatest(targets.target_value::double precision, 0.001) as target_for_growth,
         actuals.value::double precision as latest_value,
         actuals.period_month_index - base_and_latest.base_month_index as months_observed,
