@@ -261,8 +261,7 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
     # Bắc Kạn ≥ 100% dossiers digitized by 2023, published quarters Q1 40, Q2 48, Q3 53. Actual: Q3, 53;
     # gap −47, ratio 0.53. Months (end of period) 3, 6, 9, deadline December = 12, so x = −9, −6, −3;
     # least squares: mean x −6, mean y 47, Sxy = (−3)(−7) + 0 + 3·6 = 39, Sxx = 18, slope 13/6 a month
-    # (26 a year), value at x = 0: 47 + 6 · 13/6 = 60.00. Compound growth (Open SDG): CAGR = (53/40)^(12/6) − 1
-    # The linear 60.00 drives: short of 100 by 40% > 10% → off_track (the deadline is not before 31/12/2023).
+    # (26 a year), value at x = 0: 47 + 6 · 13/6 = 60.00. The linear 60.00 drives: short of 100 by 40% > 10% → off_track (the deadline is not before 31/12/2023).
     # Open SDG's measure needs a year between its base (Q1) and the latest (Q3): six months are not
     # annualised (the old compound-growth projection made 75.56% a year of them) → unable_to_assess.
     assert_row(
