@@ -21,6 +21,7 @@ data: assert_attainment_status_follows_the_rules replaces it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,9 +50,11 @@ COLUMNS = (
     "target_id, status, status_basis, actual_value, actual_period_type, actual_period_start, actual_period_end,"
     " actual_source_kind, actual_source, actual_method, actual_numerator, actual_denominator, gap, attainment_ratio,"
     " evaluation_unit_key, evaluation_province_code, evaluation_province_name, evaluated_on_successor,"
-    " evaluation_end_date, projection_points, projection_window_start, linear_trend_slope_per_year,"
-    " projected_value_linear, compound_growth_rate, projected_value_compound_growth, projection_method,"
-    " projected_value, as_of_date"
+    " evaluation_end_date, actual_province_code, projection_points, projection_window_start,"
+    " projection_window_end, linear_trend_slope_per_year, projected_value_linear, projection_method,"
+    " projected_value, open_sdg_points, open_sdg_window_start, open_sdg_window_end, open_sdg_base_value,"
+    " open_sdg_observed_growth_rate, open_sdg_required_growth_rate, open_sdg_growth_ratio, open_sdg_progress,"
+    " as_of_date"
 )
 
 pytestmark = pytest.mark.slow  # four to six dbt builds: about a minute and a half
@@ -101,9 +104,8 @@ def assert_row(row: dict, **expected) -> None:
 
 
 NO_PROJECTION = {
+    "linear_trend_slope_per_year": None,
     "projected_value_linear": None,
-    "projected_value_compound_growth": None,
-    "compound_growth_rate": None,
     "projection_method": None,
     "projected_value": None,
 }
@@ -113,6 +115,10 @@ def test_seed_targets_against_the_seed_actuals(warehouse, dbt_dirs):
     conn = warehouse
     # The whole project in an empty warehouse (raw schema only), as the first night would build it.
     dbt_build(dbt_dirs, "2024-12-31")
+
+    # The rules' dbt unit tests (off in builds: they check logic, not data) on the relations just built.
+    unit = run_dbt(dbt_dirs, "test", "--select", "test_type:unit", "--vars", "{unit_tests: true}")
+    assert re.search(r"Finished running .*\b13 unit tests\b", unit) and "ERROR=0" in unit, unit[-3000:]
 
     rows = attainment(conn)
     assert len(rows) == 71
@@ -140,6 +146,7 @@ def test_seed_targets_against_the_seed_actuals(warehouse, dbt_dirs):
         evaluation_province_name="Việt Nam",
         evaluated_on_successor=False,
         projection_points=1,
+        open_sdg_progress="target_achieved",
         **NO_PROJECTION,
     )
     assert all(r["status"] == "no_data" for k, r in rows.items() if not k.startswith("VN-"))
@@ -182,9 +189,25 @@ def test_seed_targets_against_the_seed_actuals(warehouse, dbt_dirs):
     assert cards["06|chinh_quyen_so|2023"] == (7, 0, 0, 0, 0, 0, 7, None, D("0.0"))
     assert cards["27|chinh_quyen_so|2025"][0] == 28
 
-    # the BI role reads the three marts (table materialisation with contracts keeps the grants) and nothing else
+    # The 766 items as DOMAIN.md gives them: 7 items and 4 groups of items not computed, each with how its
+    # scoring was established; an item not computed says what input it needs.
+    items = {
+        r[0]: r[1:]
+        for r in conn.execute(
+            "select item_code, indicator_code, threshold_percent, max_points, scoring_basis, needed_input is not null"
+            " from marts.mart_766_items"
+        ).fetchall()
+    }
+    assert items["2.1"] == ("on_time_rate", None, D(20), "official", False)
+    assert items["3.3"] == ("online_dossier_rate", D(50), D(12), "project_assumption", False)
+    assert items["5.4"] == ("satisfaction_rate", D(90), D(6), "secondary_source", False)
+    assert {k for k, v in items.items() if v[3] == "not_computed"} == {"4.3", "1.*", "3.*", "4.*", "5.*"}
+    assert all(v[4] == (v[3] == "not_computed") for v in items.values())
+
+    # the BI role reads the marts (table materialisation with contracts keeps the grants) and nothing else
     with bi_login(conn, "bi_marts_test_user") as bi:
-        for mart in ("mart_target_attainment", "mart_province_scorecard", "mart_indicator_timeseries"):
+        marts = ("mart_target_attainment", "mart_province_scorecard", "mart_indicator_timeseries", "mart_766_items")
+        for mart in marts:
             assert bi.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0
         for relation in ("reference.targets", "intermediate.int_target_actual_candidates"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -239,9 +262,10 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
     # Bắc Kạn ≥ 100% dossiers digitized by 2023, published quarters Q1 40, Q2 48, Q3 53. Actual: Q3, 53;
     # gap −47, ratio 0.53. Months (end of period) 3, 6, 9, deadline December = 12, so x = −9, −6, −3;
     # least squares: mean x −6, mean y 47, Sxy = (−3)(−7) + 0 + 3·6 = 39, Sxx = 18, slope 13/6 a month
-    # (26 a year), value at x = 0: 47 + 6 · 13/6 = 60.00. Compound growth (Open SDG): CAGR = (53/40)^(12/6) − 1
-    # = 1.325² − 1 = 0.755625 a year, 53 · 1.755625^(3/12) = 53 · √1.325 = 61.0076 → 61.01. The lower one,
-    # the linear 60.00, drives: short of 100 by 40% > 10% → off_track (the deadline is not before 31/12/2023).
+    # (26 a year), value at x = 0: 47 + 6 · 13/6 = 60.00. The linear 60.00 drives: short of 100 by 40% > 10%
+    # → off_track (the deadline is not before 31/12/2023).
+    # Open SDG's measure needs a year between its base (Q1) and the latest (Q3): six months are not
+    # annualised (the old compound-growth projection made 75.56% a year of them) → unable_to_assess.
     assert_row(
         rows["06-dossier_digitization_rate-all-2023"],
         status="off_track",
@@ -258,14 +282,17 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
         evaluated_on_successor=False,
         projection_points=3,
         projection_window_start=dt.date(2023, 1, 1),
+        projection_window_end=dt.date(2023, 9, 30),
         linear_trend_slope_per_year=D(26),
         projected_value_linear=D("60.00"),
-        compound_growth_rate=D("0.755625"),
-        projected_value_compound_growth=D("61.01"),
         projection_method="linear_trend",
         projected_value=D("60.00"),
+        open_sdg_points=None,
+        open_sdg_observed_growth_rate=None,
+        open_sdg_progress="unable_to_assess",
     )
-    # ≥ 100% results digitized, one figure (H1 2023: 92): nothing to project; 100 − 92 = 8 ≤ 10% of 100 → at_risk.
+    # ≥ 100% results digitized, one figure (H1 2023: 92), six months before the deadline: nothing to project,
+    # and near enough to stand for the year: 100 − 92 = 8 ≤ 10% of 100 → at_risk.
     assert_row(
         rows["06-result_digitization_rate-all-2023"],
         status="at_risk",
@@ -281,11 +308,19 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
         for t in BAC_KAN_2023 - {"06-dossier_digitization_rate-all-2023", "06-result_digitization_rate-all-2023"}
     } == {"no_data"}
 
-    # One day later the 2023 deadline has passed: both are missed, on the same actuals.
+    # One day later the 2023 deadline has passed, but neither series reaches December (Q3, H1): nothing says
+    # whether the targets were met, and nothing is projected any more.
     rebuild_marts(dbt_dirs, "2024-01-01")
     rows = attainment(conn)
     for target_id in ("06-dossier_digitization_rate-all-2023", "06-result_digitization_rate-all-2023"):
-        assert (rows[target_id]["status"], rows[target_id]["status_basis"]) == ("missed", "deadline_passed")
+        assert_row(
+            rows[target_id],
+            status="no_data_at_deadline",
+            status_basis="data_ends_before_deadline",
+            projection_points=None,
+            open_sdg_progress=None,
+            **NO_PROJECTION,
+        )
 
     rebuild_marts(dbt_dirs, "2025-10-31")
     rows = attainment(conn)
@@ -294,8 +329,8 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
     # new Bắc Ninh (24): the latest figure is 24's September (90), evaluated on the successor; gap −5, ratio
     # 90/95 = 0.9474. Bắc Giang's own 2025 figures (24 before July: 60…65) never count, nor do 27's own
     # January–June figures (80…90), which are older. The trend uses only the successor's series: Jul 84,
-    # Aug 87, Sep 90, +3 a month (36 a year) → December 99.00; CAGR = (90/84)^(12/2) − 1 = 0.512792,
-    # 90 · (90/84)^(3/2) = 99.81. The linear 99.00 drives: ≥ 95 → on_track.
+    # Aug 87, Sep 90, +3 a month (36 a year) → December 99.00: ≥ 95 → on_track. Two months between the
+    # base and the latest are too few for Open SDG (unable_to_assess).
     assert_row(
         rows["27-online_dossier_rate-province-2025"],
         status="on_track",
@@ -312,17 +347,17 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
         evaluated_on_successor=True,
         projection_points=3,
         projection_window_start=dt.date(2025, 7, 1),
+        projection_window_end=dt.date(2025, 9, 30),
         linear_trend_slope_per_year=D(36),
         projected_value_linear=D("99.00"),
-        compound_growth_rate=D("0.512792"),
-        projected_value_compound_growth=D("99.81"),
         projection_method="linear_trend",
         projected_value=D("99.00"),
+        open_sdg_progress="unable_to_assess",
     )
     # ≥ 90% at district level: the level ended on 30/06/2025, so its evaluation ends then. Q1 70, Q2 76: actual
-    # 76, gap −14, ratio 76/90 = 0.8444; both projections read at June give 76.00 (CAGR (76/70)^(12/3) − 1 =
-    # 0.389512); the evaluation end is before 31/10/2025 → missed. The "district" figure published for 24
-    # in Q3 2025 (99) is ignored: no district level, and no successor for district targets.
+    # 76, gap −14, ratio 76/90 = 0.8444; Q2 ends on the evaluation end, which is before 31/10/2025 → missed,
+    # and a passed deadline shows no projection. The "district" figure published for 24 in Q3 2025 (99) is
+    # ignored: no district level, and no successor for district targets.
     assert_row(
         rows["27-online_dossier_rate-district-2025"],
         status="missed",
@@ -334,10 +369,9 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
         evaluation_unit_key="province:27:2008-08-01",
         evaluated_on_successor=False,
         evaluation_end_date=dt.date(2025, 6, 30),
-        projected_value_linear=D("76.00"),
-        compound_growth_rate=D("0.389512"),
-        projected_value_compound_growth=D("76.00"),
-        projected_value=D("76.00"),
+        projection_points=None,
+        open_sdg_progress=None,
+        **NO_PROJECTION,
     )
     # ≥ 85% at commune level. September 2025 has two figures for 24's communes: the portal's published 83
     # and the warehouse's own computation from the four dossiers, 3 online of 4 = 75.00 (plain; the 766
@@ -379,17 +413,27 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
         evaluated_on_successor=True, gap=D(-25), attainment_ratio=D("0.75"),
     )  # fmt: skip
     # DTI rank ≤ 10 every year (rank: lower is better, gap = target − actual): 2024 rank 8, gap +2, ratio 10/8.
+    # Bắc Ninh's 2024 figure, but the target is evaluated on the successor now, like every 27 row.
     assert_row(
         rows["27-dti_rank-all-2025"], status="achieved", actual_value=D(8), actual_period_type="year",
-        gap=D(2), attainment_ratio=D("1.25"), evaluated_on_successor=False,
+        gap=D(2), attainment_ratio=D("1.25"), evaluated_on_successor=True, evaluation_province_code="24",
+        actual_province_code="27",
     )  # fmt: skip
+    # The territory does not depend on the data: every 27 target above the district level, with or without
+    # an actual, is evaluated on the new Bắc Ninh; district targets never are.
+    assert {
+        ("-district-" in k, r["evaluated_on_successor"], r["evaluation_province_code"])
+        for k, r in rows.items()
+        if k.startswith("27-")
+    } == {(False, True, "24"), (True, False, "27")}
 
     # Bắc Kạn (06) → Thái Nguyên (19). "100% on the digital space" by 2030: 06's own Q1 2025 (60) is older
     # than the new Thái Nguyên's Q3 2025 (70), which evaluates it; old Thái Nguyên's Q2 (95, 19 before July)
-    # never does. Gap −30, ratio 0.7; one successor figure → short by 30% → off_track.
+    # never does. Gap −30, ratio 0.7; one figure, five years before the deadline: not_enough_data (it
+    # labels nothing off track).
     assert_row(
         rows["06-government_activities_online_share-all-2030"],
-        status="off_track",
+        status="not_enough_data",
         status_basis="single_observation",
         actual_value=D(70),
         actual_period_start=dt.date(2025, 7, 1),
@@ -421,8 +465,10 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
     )  # fmt: skip
     # DTI rank ≤ 30 every year to 2030: yearly figures only (the H1 2025 "rank 10" is not a year). 2023: 35,
     # 2024: 33 → actual 33, gap 30 − 33 = −3, ratio 30/33 = 0.9091. To December 2030 (72 months after
-    # December 2024): linear −2 a year → 33 − 12 = 21.00; CAGR 33/35 − 1 = −0.057143, 33 · (33/35)^6 = 23.18.
-    # Lower is better, so the higher (less favourable) compound-growth value drives: 23.18 ≤ 30 → on_track.
+    # December 2024): linear −2 a year → 33 − 12 = 21.00 ≤ 30 → on_track. Open SDG, base 2023 (35), a year
+    # to the latest: observed 33/35 − 1 = −0.057143 a year; required (30/35)^(12/84) − 1 = −0.021781 a
+    # year (84 months from December 2023 to December 2030); R = −1 × −0.057143 / 0.021781 = 2.6235 ≥ 0.95
+    # → on_track.
     assert_row(
         rows["40-dti_rank-all-2030"],
         status="on_track",
@@ -435,10 +481,16 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
         projection_points=2,
         linear_trend_slope_per_year=D(-2),
         projected_value_linear=D("21.00"),
-        compound_growth_rate=D("-0.057143"),
-        projected_value_compound_growth=D("23.18"),
-        projection_method="compound_growth",
-        projected_value=D("23.18"),
+        projection_method="linear_trend",
+        projected_value=D("21.00"),
+        open_sdg_points=2,
+        open_sdg_window_start=dt.date(2023, 1, 1),
+        open_sdg_window_end=dt.date(2024, 12, 31),
+        open_sdg_base_value=D(35),
+        open_sdg_observed_growth_rate=D("-0.057143"),
+        open_sdg_required_growth_rate=D("-0.021781"),
+        open_sdg_growth_ratio=D("2.6235"),
+        open_sdg_progress="on_track",
     )
 
     # No Bắc Ninh (27) target is ever evaluated on Bắc Giang's figures (24 before the merger).
@@ -470,14 +522,26 @@ def test_projections_merger_and_ties_on_a_published_fixture(warehouse, dbt_dirs,
     # Mid-2026, the 2025 DTI ranking is out: the new Bắc Ninh is 12th. It evaluates 27's "top 10 every year
     # to 2025" on the successor (2025 is within the target's years): 12 > 10 and 2025 is over → missed.
     rebuild_marts(dbt_dirs, "2026-06-30")
+    rows = attainment(conn)
     assert_row(
-        attainment(conn)["27-dti_rank-all-2025"],
+        rows["27-dti_rank-all-2025"],
         status="missed",
         actual_value=D(12),
         actual_period_start=dt.date(2025, 1, 1),
         gap=D(-2),
         evaluated_on_successor=True,
         evaluation_province_code="24",
+    )
+    # The ≥ 95% online target read on 31/10/2025 as on_track: its data still end in September 2025, so the
+    # passed deadline is not judged on them (no_data_at_deadline, not missed) and nothing is projected.
+    assert_row(
+        rows["27-online_dossier_rate-province-2025"],
+        status="no_data_at_deadline",
+        status_basis="data_ends_before_deadline",
+        actual_value=D(90),
+        evaluated_on_successor=True,
+        open_sdg_progress=None,
+        **NO_PROJECTION,
     )
 
     # what `cds publish` writes from these marts (checked here rather than on a build of its own)

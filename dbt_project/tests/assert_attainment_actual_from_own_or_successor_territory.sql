@@ -2,6 +2,7 @@
 -- on the target's home unit or, after the 2025 reorganization, on its successor, never on another
 -- predecessor of that successor (Bắc Giang's figures never evaluate a Bắc Ninh target), and
 -- evaluated_on_successor says when the successor was a merger. National targets use national figures.
+-- Which territory a target is evaluated on follows the cutoff alone: the same with or without data.
 
 with
 
@@ -47,12 +48,15 @@ broken as (
             and observations.province_unit_key is distinct from territories.home_unit_key
             and observations.province_unit_key is distinct from territories.successor_unit_key
         )
-        or attainment.evaluation_unit_key is distinct from observations.province_unit_key
-        or attainment.evaluated_on_successor != coalesce(
+        -- the territory follows the cutoff, not the data: an actual from the successor means the target
+        -- is evaluated on it, and an actual from the home unit is older than the successor's first day
+        or (
             observations.province_unit_key = territories.successor_unit_key
-            and territories.successor_is_merger,
-            false
+            and attainment.evaluation_unit_key is distinct from territories.successor_unit_key
         )
+        or attainment.evaluation_unit_key is distinct from territories.evaluation_unit_key
+        or attainment.evaluated_on_successor != territories.evaluated_on_successor
+        or attainment.actual_province_code != observations.province_code
 
 )
 

@@ -37,7 +37,9 @@ expected as (
         count(*) filter (where attainment.status in ('achieved', 'on_track')) as good_count,
         coalesce(sum(indicators.weight) filter (where attainment.status in ('achieved', 'on_track')), 0)
             as weight_good,
-        coalesce(sum(indicators.weight) filter (where attainment.status != 'no_data'), 0) as weight_with_data
+        coalesce(sum(indicators.weight) filter (
+            where attainment.status in ('achieved', 'on_track', 'at_risk', 'off_track', 'missed')
+        ), 0) as weight_with_data
     from attainment
     inner join indicators
         on attainment.indicator_code = indicators.indicator_code
@@ -62,7 +64,10 @@ mismatched_groups as (
         or scorecard.targets_count
         != scorecard.achieved_count + scorecard.on_track_count + scorecard.at_risk_count
         + scorecard.off_track_count + scorecard.missed_count + scorecard.no_data_count
-        or scorecard.with_data_count != scorecard.targets_count - scorecard.no_data_count
+        + scorecard.no_data_at_deadline_count + scorecard.not_enough_data_count
+        or scorecard.with_data_count
+        != scorecard.targets_count - scorecard.no_data_count - scorecard.no_data_at_deadline_count
+        - scorecard.not_enough_data_count
         or scorecard.weight_achieved + scorecard.weight_on_track != expected.weight_good
         or scorecard.weight_with_data != expected.weight_with_data
         or scorecard.score_percent

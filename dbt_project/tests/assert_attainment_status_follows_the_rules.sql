@@ -13,13 +13,18 @@ checked as (
 
     select
         *,
+        evaluation_end_date < as_of_date as deadline_passed,
         case comparator
             when '>=' then actual_value >= target_value
             when '>' then actual_value > target_value
             when '<=' then actual_value <= target_value
             when '<' then actual_value < target_value
             when '=' then actual_value = target_value
-            when '≈' then abs(actual_value - target_value) <= 0.05 * abs(target_value)
+            when '≈' then
+                case
+                    when direction = 'lower_is_better' then actual_value <= 1.05 * target_value
+                    else actual_value >= 0.95 * target_value
+                end
         end as actual_meets,
         case comparator
             when '>=' then projected_value >= target_value
@@ -27,7 +32,11 @@ checked as (
             when '<=' then projected_value <= target_value
             when '<' then projected_value < target_value
             when '=' then projected_value = target_value
-            when '≈' then abs(projected_value - target_value) <= 0.05 * abs(target_value)
+            when '≈' then
+                case
+                    when direction = 'lower_is_better' then projected_value <= 1.05 * target_value
+                    else projected_value >= 0.95 * target_value
+                end
         end as projection_meets
     from attainment
 
@@ -43,7 +52,10 @@ broken as (
     where
         -- no_data exactly when there is no actual, and then nothing derived from it
         (status = 'no_data') != (actual_value is null)
-        or (actual_value is null and (gap is not null or projected_value is not null))
+        or (
+            actual_value is null
+            and (gap is not null or projected_value is not null or open_sdg_progress is not null)
+        )
         -- the actual ends by the cutoff: the as-of date and the evaluation end, whichever comes first
         or actual_period_end > least(as_of_date, evaluation_end_date)
         -- district figures end when the level did, and are never carried to a successor
@@ -57,29 +69,38 @@ broken as (
         or attainment_ratio < 0
         -- the status ladder
         or (status = 'achieved') != coalesce(actual_meets, false)
-        or (status = 'missed' and not evaluation_end_date < as_of_date)
-        or (status in ('on_track', 'at_risk', 'off_track') and evaluation_end_date < as_of_date)
+        -- a passed deadline is judged on a figure covering it, or says the data stop before it
+        or (status = 'missed') != (
+            deadline_passed and not coalesce(actual_meets, false) and actual_period_end = evaluation_end_date
+        )
+        or (status = 'no_data_at_deadline') != (
+            deadline_passed and not coalesce(actual_meets, false) and actual_period_end < evaluation_end_date
+        )
+        or (status in ('on_track', 'at_risk', 'off_track', 'not_enough_data') and deadline_passed)
+        -- nothing is projected or graded for a passed deadline
+        or (deadline_passed and (projected_value is not null or open_sdg_progress is not null))
         or (status = 'on_track' and not coalesce(projection_meets, false))
         or (status_basis = 'projection')
         != (status in ('on_track', 'at_risk', 'off_track') and projected_value is not null)
         or (status_basis = 'single_observation')
-        != (status in ('at_risk', 'off_track') and projected_value is null)
-        -- projections need two points; the driving one is one of the two, the less favourable
-        or (
-            projection_points < 2
-            and (projected_value_linear is not null or projected_value_compound_growth is not null)
-        )
-        or (projection_method = 'linear_trend' and projected_value != projected_value_linear)
-        or (projection_method = 'compound_growth' and projected_value != projected_value_compound_growth)
+        != (status in ('at_risk', 'off_track', 'not_enough_data') and projected_value is null)
+        -- the one projection that drives the status is the linear trend, over two months at least
+        or (projection_points < 2 and projected_value_linear is not null)
+        or projected_value is distinct from projected_value_linear
         or (projection_method is null) != (projected_value is null)
+        -- Open SDG's measure: two points a year apart at least, graded from its ratio
         or (
-            direction = 'higher_is_better'
-            and projected_value > least(projected_value_linear, projected_value_compound_growth)
+            open_sdg_points is not null
+            and open_sdg_window_end < open_sdg_window_start + interval '11 months'
         )
-        or (
-            direction = 'lower_is_better'
-            and projected_value < greatest(projected_value_linear, projected_value_compound_growth)
-        )
+        or open_sdg_progress != case
+            when actual_meets then 'target_achieved'
+            when open_sdg_growth_ratio is null then 'unable_to_assess'
+            when open_sdg_growth_ratio >= 0.95 then 'on_track'
+            when open_sdg_growth_ratio >= 0.6 then 'needs_acceleration'
+            when open_sdg_growth_ratio >= 0 then 'limited_progress'
+            else 'deterioration'
+        end
 
 )
 

@@ -21,7 +21,7 @@ REST_SQL = """
 select count(*) filter (where status = 'no_data'), max(as_of_date)
 from marts.mart_target_attainment
 """
-METHODS = {"linear_trend": "linear", "compound_growth": "CAGR"}
+METHODS = {"linear_trend": "linear"}
 
 
 def attainment_table(conn: psycopg.Connection) -> str:

@@ -13,9 +13,12 @@ from psycopg import sql
 CODED_COLUMNS = {  # column name -> code_type of marts.dim_code_label
     "status": "status",
     "status_basis": "status_basis",
-    "progress_grade": "progress_grade",
+    "open_sdg_progress": "open_sdg_progress",
     "projection_method": "projection_method",
     "scoring_basis": "scoring_basis",
+    "scoring_basis_766": "scoring_basis",
+    "threshold_confidence": "confidence",
+    "max_points_confidence": "confidence",
     "pillar": "pillar",
     "admin_level": "admin_level",
     "level": "admin_level",

@@ -33,6 +33,7 @@ STATUS_COLOURS = {  # background of a status cell; the text stays black for cont
     "off_track": "#f8c9a0",
     "missed": "#f2a7a7",
     "no_data_at_deadline": "#d6c8e8",
+    "not_enough_data": "#ededed",
     "no_data": "#e4e4e4",
 }
 UNKNOWN_STATUS_COLOUR = "#ffffff"  # a status the site does not know yet shows uncoloured, with its label

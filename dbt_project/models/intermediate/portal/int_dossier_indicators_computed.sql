@@ -2,7 +2,8 @@
 -- per handling unit, per province and admin level (unit_code '*'), and per province over every level
 -- (unit_code '*', admin_level 'all'), each month. Province figures sum unit numerators and denominators;
 -- rates are 100 × numerator / denominator rounded to 2 decimals, and a row exists only when its
--- denominator is positive. Points rows score a rate against thresholds_766. Rules: _int_portal__models.yml.
+-- denominator is positive. Points rows score a rate against its 766 item in thresholds_766.
+-- Rules: _int_portal__models.yml.
 -- A table over the small monthly aggregate (rows per unit-month, not per dossier): rebuilt every run.
 {{ config(materialized='table', pre_hook="{{ disable_jit() }}") }}
 
@@ -35,6 +36,7 @@ unit_months as (
 thresholds as (
 
     select * from {{ ref('thresholds_766') }}
+    where indicator_code is not null  -- items the exports can feed; the others are listed in mart_766_items
 
 ),
 
@@ -175,6 +177,8 @@ points as (
         null::numeric as denominator,
         round(
             case
+                -- an item without a threshold scores in proportion: rate (as a fraction) × M
+                when thresholds.threshold_percent is null then rates.value * thresholds.max_points / 100
                 when rates.value >= thresholds.threshold_percent then thresholds.max_points
                 else rates.value * thresholds.max_points / thresholds.threshold_percent
             end,

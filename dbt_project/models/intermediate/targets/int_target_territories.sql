@@ -10,6 +10,9 @@
 --   the last day of the district level when that comes first. observation_cutoff_date: the last day an
 --   observation may end on to count: as_of_date, or evaluation_end_date when that comes first (a target
 --   is judged on where it stood by its deadline; a passed deadline is not re-judged on later figures).
+-- evaluation unit: the successor once observation_cutoff_date is past the home unit's last day, else the
+--   home unit, whether or not figures exist (evaluated_on_successor: that successor came from a merger).
+-- is_deadline_passed: evaluation_end_date is before as_of_date (the target is judged, not projected).
 
 -- Ephemeral: compiled into each model that reads it, in the same dbt invocation, so the nightly build's
 -- as_of_date (the run's evaluation date) reaches every relation it rebuilds; a view built once by
@@ -102,7 +105,7 @@ framed as (
 
 ),
 
-final as (
+cut_off as (
 
     select
         *,
@@ -118,6 +121,38 @@ final as (
             end
         ) as observation_cutoff_date
     from framed
+
+),
+
+-- The territory depends on the cutoff alone, never on which figures exist: once the cutoff is past the
+-- home unit's last day, every target with a successor is evaluated on it (its latest figure may still be
+-- the home unit's own, from before the merger).
+placed as (
+
+    select
+        *,
+        coalesce(successor_unit_key is not null and observation_cutoff_date > home_unit_valid_to, false)
+            as is_on_successor_unit
+    from cut_off
+
+),
+
+final as (
+
+    select
+        *,
+        case when is_on_successor_unit then successor_unit_key else home_unit_key end as evaluation_unit_key,
+        case
+            when is_on_successor_unit then successor_unit_code else province_code
+        end as evaluation_province_code,
+        case
+            when is_on_successor_unit then successor_unit_name
+            when province_code = 'VN' then 'Việt Nam'
+            else home_unit_name
+        end as evaluation_province_name,
+        coalesce(is_on_successor_unit and successor_is_merger, false) as evaluated_on_successor,
+        evaluation_end_date < as_of_date as is_deadline_passed
+    from placed
 
 )
 

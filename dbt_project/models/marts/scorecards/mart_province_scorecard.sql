@@ -1,8 +1,12 @@
 -- Targets per province (as set in the targets: Bắc Ninh 27, Bắc Kạn 06, Nghệ An 40, Việt Nam VN), pillar
 -- and deadline year: how many there are, how many in each status, the same weighted by the catalog
--- weight, and a score. score_percent = 100 × weight of targets achieved or on track / weight of targets
--- with data (status other than no_data), 1 decimal; null when no target of the group has data.
--- data_coverage_percent = 100 × weight of targets with data / weight of all targets.
+-- weight, and a score. A target is judged when its status is achieved, on_track, at_risk, off_track or
+-- missed; no_data, no_data_at_deadline (the data stop before a passed deadline) and not_enough_data (one
+-- figure far from the deadline) are not. score_percent = 100 × weight of targets achieved or on track /
+-- weight of judged targets, 1 decimal; null when no target of the group is judged.
+-- data_coverage_percent = 100 × weight of judged targets / weight of all targets.
+
+{%- set judged = "('achieved', 'on_track', 'at_risk', 'off_track', 'missed')" %}
 
 with
 
@@ -49,7 +53,9 @@ grouped as (
         count(*) filter (where status = 'off_track') as off_track_count,
         count(*) filter (where status = 'missed') as missed_count,
         count(*) filter (where status = 'no_data') as no_data_count,
-        count(*) filter (where status != 'no_data') as with_data_count,
+        count(*) filter (where status = 'no_data_at_deadline') as no_data_at_deadline_count,
+        count(*) filter (where status = 'not_enough_data') as not_enough_data_count,
+        count(*) filter (where status in {{ judged }}) as with_data_count,
         sum(weight) as weight_total,
         coalesce(sum(weight) filter (where status = 'achieved'), 0) as weight_achieved,
         coalesce(sum(weight) filter (where status = 'on_track'), 0) as weight_on_track,
@@ -57,7 +63,7 @@ grouped as (
         coalesce(sum(weight) filter (where status = 'off_track'), 0) as weight_off_track,
         coalesce(sum(weight) filter (where status = 'missed'), 0) as weight_missed,
         coalesce(sum(weight) filter (where status = 'no_data'), 0) as weight_no_data,
-        coalesce(sum(weight) filter (where status != 'no_data'), 0) as weight_with_data
+        coalesce(sum(weight) filter (where status in {{ judged }}), 0) as weight_with_data
     from weighted
     group by province_code, province_name, pillar, deadline_year
 
@@ -79,6 +85,8 @@ final as (
         off_track_count::integer as off_track_count,
         missed_count::integer as missed_count,
         no_data_count::integer as no_data_count,
+        no_data_at_deadline_count::integer as no_data_at_deadline_count,
+        not_enough_data_count::integer as not_enough_data_count,
         with_data_count::integer as with_data_count,
         weight_total::numeric(12, 2) as weight_total,
         weight_achieved::numeric(12, 2) as weight_achieved,

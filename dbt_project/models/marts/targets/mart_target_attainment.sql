@@ -1,8 +1,12 @@
 -- Where each target stands on as_of_date: its latest actual, the gap and attainment ratio, the value its
--- series is projected to reach by the deadline (linear trend and compound growth), and a status.
+-- series is projected to reach by the deadline (linear trend) beside Open SDG's progress measure, and a
+-- status.
 -- Rules are in _targets__models.yml and docs/marts.md.
 
-{#- "value meets the target" and "value falls short by at most 10% of the target", for a value column -#}
+{#- "value meets the target" and "value falls short by little" (at_risk), for a value column. An "about"
+    target ('≈', "khoảng") is met within 5% on the unfavourable side and by anything beyond it: "khoảng 20%"
+    is met by 19.0 and by 22. A rank falls short by little when it is at most 3 places behind ("top 10":
+    12th; "top 30": 33rd); any other figure when it is at most 10% of the target short. -#}
 {%- set meets -%}
     case comparator
         when '>=' then {v} >= target_value
@@ -10,15 +14,20 @@
         when '<=' then {v} <= target_value
         when '<' then {v} < target_value
         when '=' then {v} = target_value
-        when '≈' then abs({v} - target_value) <= 0.05 * abs(target_value)
+        when '≈' then
+            case
+                when direction = 'lower_is_better' then {v} <= target_value + 0.05 * abs(target_value)
+                else {v} >= target_value - 0.05 * abs(target_value)
+            end
     end
 {%- endset -%}
-{%- set within_ten_percent -%}
+{%- set short_by_little -%}
     case
-        when comparator in ('>=', '>') then target_value - {v}
-        when comparator in ('<=', '<') then {v} - target_value
+        when comparator in ('>=', '>') or (comparator = '≈' and direction != 'lower_is_better')
+            then target_value - {v}
+        when comparator in ('<=', '<', '≈') then {v} - target_value
         else abs({v} - target_value)
-    end <= 0.10 * abs(target_value)
+    end <= case when unit = 'rank' then 3 else 0.10 * abs(target_value) end
 {%- endset %}
 
 with
@@ -76,40 +85,12 @@ joined as (
         targets.source_quote,
         territories.as_of_date,
         territories.evaluation_end_date,
-        case
-            when actuals.target_id is not null then actuals.province_unit_key
-            when
-                territories.successor_unit_key is not null
-                and territories.observation_cutoff_date > territories.home_unit_valid_to
-                then territories.successor_unit_key
-            else territories.home_unit_key
-        end as evaluation_unit_key,
-        case
-            when actuals.target_id is not null then actuals.province_code
-            when
-                territories.successor_unit_key is not null
-                and territories.observation_cutoff_date > territories.home_unit_valid_to
-                then territories.successor_unit_code
-            else targets.province_code
-        end as evaluation_province_code,
-        case
-            when actuals.target_id is not null then actuals.province_name
-            when
-                territories.successor_unit_key is not null
-                and territories.observation_cutoff_date > territories.home_unit_valid_to
-                then territories.successor_unit_name
-            when targets.province_code = 'VN' then 'Việt Nam'
-            else territories.home_unit_name
-        end as evaluation_province_name,
-        case
-            when actuals.target_id is not null then actuals.is_from_merged_successor
-            else
-                coalesce(
-                    territories.successor_is_merger
-                    and territories.observation_cutoff_date > territories.home_unit_valid_to,
-                    false
-                )
-        end as evaluated_on_successor,
+        territories.evaluation_unit_key,
+        territories.evaluation_province_code,
+        territories.evaluation_province_name,
+        territories.evaluated_on_successor,
+        territories.is_deadline_passed,
+        actuals.province_code as actual_province_code,
         actuals.observation_key as actual_observation_key,
         actuals.value as actual_value,
         actuals.numerator as actual_numerator,
@@ -122,10 +103,27 @@ joined as (
         actuals.method as actual_method,
         projections.projection_points,
         projections.projection_window_start,
+        projections.projection_window_end,
         projections.linear_trend_slope_per_year,
         projections.projected_value_linear,
-        projections.compound_growth_rate,
-        projections.projected_value_compound_growth
+        projections.open_sdg_points,
+        projections.open_sdg_window_start,
+        projections.open_sdg_window_end,
+        projections.open_sdg_base_value,
+        projections.open_sdg_observed_growth_rate,
+        projections.open_sdg_required_growth_rate,
+        projections.open_sdg_growth_ratio,
+        case
+            when actuals.target_id is null or territories.is_deadline_passed then null
+            else coalesce(projections.open_sdg_progress, 'unable_to_assess')
+        end as open_sdg_progress,
+        -- months from the actual's period to the evaluation end: one figure judges only a near deadline
+        (
+            12 * extract(year from territories.evaluation_end_date)
+            + extract(month from territories.evaluation_end_date)
+            - 12 * extract(year from actuals.period_end)
+            - extract(month from actuals.period_end)
+        )::integer as months_from_actual_to_end
     from targets
     inner join indicators
         on targets.indicator_code = indicators.indicator_code
@@ -138,46 +136,15 @@ joined as (
 
 ),
 
-projected as (
-
-    select
-        *,
-        -- the less favourable of the two projections drives the status (the only one when one is null)
-        case
-            when projected_value_linear is null and projected_value_compound_growth is null then null
-            when projected_value_compound_growth is null then 'linear_trend'
-            when projected_value_linear is null then 'compound_growth'
-            when direction = 'lower_is_better' and projected_value_compound_growth > projected_value_linear
-                then 'compound_growth'
-            when direction = 'lower_is_better' then 'linear_trend'
-            when projected_value_compound_growth < projected_value_linear then 'compound_growth'
-            else 'linear_trend'
-        end as projection_method
-    from joined
-
-),
-
 compared as (
 
     select
         *,
-        case projection_method
-            when 'linear_trend' then projected_value_linear
-            when 'compound_growth' then projected_value_compound_growth
-        end as projected_value,
         {{ meets | replace('{v}', 'actual_value') }} as actual_meets_target,
-        {{ within_ten_percent | replace('{v}', 'actual_value') }} as actual_within_ten_percent
-    from projected
-
-),
-
-judged as (
-
-    select
-        *,
-        {{ meets | replace('{v}', 'projected_value') }} as projection_meets_target,
-        {{ within_ten_percent | replace('{v}', 'projected_value') }} as projection_within_ten_percent
-    from compared
+        {{ short_by_little | replace('{v}', 'actual_value') }} as actual_short_by_little,
+        {{ meets | replace('{v}', 'projected_value_linear') }} as projection_meets_target,
+        {{ short_by_little | replace('{v}', 'projected_value_linear') }} as projection_short_by_little
+    from joined
 
 ),
 
@@ -208,6 +175,7 @@ final as (
         evaluation_province_name::text as evaluation_province_name,
         evaluated_on_successor::boolean as evaluated_on_successor,
         actual_observation_key::text as actual_observation_key,
+        actual_province_code::text as actual_province_code,
         actual_value::numeric(20, 4) as actual_value,
         actual_numerator::numeric(20, 4) as actual_numerator,
         actual_denominator::numeric(20, 4) as actual_denominator,
@@ -232,30 +200,46 @@ final as (
         )::numeric(12, 4) as attainment_ratio,
         projection_points::integer as projection_points,
         projection_window_start::date as projection_window_start,
+        projection_window_end::date as projection_window_end,
         linear_trend_slope_per_year::numeric(20, 6) as linear_trend_slope_per_year,
         projected_value_linear::numeric(20, 2) as projected_value_linear,
-        compound_growth_rate::numeric(20, 6) as compound_growth_rate,
-        projected_value_compound_growth::numeric(20, 2) as projected_value_compound_growth,
-        projection_method::text as projection_method,
-        projected_value::numeric(20, 2) as projected_value,
+        case when projected_value_linear is not null then 'linear_trend' end::text as projection_method,
+        projected_value_linear::numeric(20, 2) as projected_value,
+        open_sdg_points::integer as open_sdg_points,
+        open_sdg_window_start::date as open_sdg_window_start,
+        open_sdg_window_end::date as open_sdg_window_end,
+        open_sdg_base_value::numeric(20, 4) as open_sdg_base_value,
+        open_sdg_observed_growth_rate::numeric(20, 6) as open_sdg_observed_growth_rate,
+        open_sdg_required_growth_rate::numeric(20, 6) as open_sdg_required_growth_rate,
+        open_sdg_growth_ratio::numeric(20, 4) as open_sdg_growth_ratio,
+        (
+            case
+                when open_sdg_progress is null then null
+                when actual_meets_target then 'target_achieved'
+                else open_sdg_progress
+            end
+        )::text as open_sdg_progress,
         case
             when actual_value is null then 'no_data'
             when actual_meets_target then 'achieved'
-            when evaluation_end_date < as_of_date then 'missed'
-            when projection_meets_target then 'on_track'
-            when projection_within_ten_percent then 'at_risk'
-            when projected_value is not null then 'off_track'
-            when actual_within_ten_percent then 'at_risk'
+            when is_deadline_passed and actual_period_end >= evaluation_end_date then 'missed'
+            when is_deadline_passed then 'no_data_at_deadline'
+            when projected_value_linear is not null and projection_meets_target then 'on_track'
+            when projected_value_linear is not null and projection_short_by_little then 'at_risk'
+            when projected_value_linear is not null then 'off_track'
+            when months_from_actual_to_end > 12 then 'not_enough_data'
+            when actual_short_by_little then 'at_risk'
             else 'off_track'
         end::text as status,
         case
             when actual_value is null then 'no_observation'
             when actual_meets_target then 'actual'
-            when evaluation_end_date < as_of_date then 'deadline_passed'
-            when projected_value is not null then 'projection'
+            when is_deadline_passed and actual_period_end >= evaluation_end_date then 'deadline_passed'
+            when is_deadline_passed then 'data_ends_before_deadline'
+            when projected_value_linear is not null then 'projection'
             else 'single_observation'
         end::text as status_basis
-    from judged
+    from compared
 
 )
 

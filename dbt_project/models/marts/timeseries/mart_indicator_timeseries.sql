@@ -2,7 +2,8 @@
 -- fct_indicator_observation, with the indicator's names, pillar, unit and direction from the catalog and
 -- the province resolved as the unit valid at the period's end (code 24 is Bắc Giang before 2025-07-01 and
 -- the new Bắc Ninh after). Figures of merged provinces stay on the unit they were measured on: filter on
--- unit_code and admin_level before summing, and never add two provinces' rates.
+-- unit_code and admin_level before summing, and never add two provinces' rates. A computed 766 points row
+-- carries its item of the index and how its scoring was established (mart_766_items).
 
 with
 
@@ -15,6 +16,13 @@ observations as (
 indicators as (
 
     select * from {{ ref('dim_indicator') }}
+
+),
+
+items_766 as (
+
+    select * from {{ ref('thresholds_766') }}
+    where indicator_code is not null
 
 ),
 
@@ -43,10 +51,16 @@ final as (
         observations.source::text as source,  -- noqa: RF04
         observations.method::text as method,
         observations.load_id::bigint as load_id,
-        observations.source_file::text as source_file
+        observations.source_file::text as source_file,
+        items_766.item_code::text as item_code_766,
+        items_766.scoring_basis::text as scoring_basis_766
     from observations
     inner join indicators
         on observations.indicator_code = indicators.indicator_code
+    left join items_766
+        on
+            observations.method = '766_threshold'
+            and observations.indicator_code = items_766.indicator_code || '_points_766'
 
 )
 
