@@ -198,7 +198,7 @@ def assert_points_766_under_the_provinces_that_set_targets(conn: psycopg.Connect
             continue  # no 766 points for this province: the page says so instead of a table
         _, *rows = page.tables[1]
         for row in rows:
-            name, points, period, territory = row[1][0], row[2][0], row[3][0], row[4][0]
+            name, points, period, territory, basis = row[1][0], row[2][0], row[3][0], row[4][0], row[5][0]
             period_end = period.split(" – ")[1]
             unit_of_the_figure = conn.execute(
                 """
@@ -227,12 +227,15 @@ def assert_points_766_under_the_provinces_that_set_targets(conn: psycopg.Connect
                 [name, unit_of_the_figure[0][1]],
             ).fetchone()[0]
             assert later == period_end, f"province {code}: {name} is not the latest points ({later})"
-            value = conn.execute(
-                "select value from marts.mart_indicator_timeseries where indicator_name_vi = %s and period_end = %s"
-                " and unit = 'points' and unit_code = '*' and admin_level = 'all' and province_unit_key = %s",
+            value, basis_label = conn.execute(
+                "select o.value, l.label_vi from marts.mart_indicator_timeseries o"
+                " join marts.dim_code_label l on l.code_type = 'scoring_basis' and l.code = o.scoring_basis_766"
+                " where o.indicator_name_vi = %s and o.period_end = %s and o.unit = 'points' and o.unit_code = '*'"
+                " and o.admin_level = 'all' and o.province_unit_key = %s",
                 [name, period_end, unit_of_the_figure[0][1]],
-            ).fetchone()[0]
+            ).fetchone()
             assert points == shown(value)
+            assert basis == basis_label  # how the points were established: official, secondary, assumption
             shown_somewhere += 1
     assert shown_somewhere > 0, "no 766 points on any page: the table would not be tested"
 

@@ -71,6 +71,7 @@ WORDS = {
         "points": "Điểm",
         "territory": "Địa bàn",
         "no_points": "Chưa có điểm 766.",
+        "scoring_basis": "Cách chấm điểm",
     },
     "en": {
         "title": "Digital-transformation targets scorecard",
@@ -105,6 +106,7 @@ WORDS = {
         "points": "Points",
         "territory": "Territory",
         "no_points": "No 766 points yet.",
+        "scoring_basis": "How it is scored",
     },
 }
 STYLE = """
@@ -202,23 +204,25 @@ def _province_page(
         rows.append(f"<tr>{''.join(cells)}</tr>")
         charts.append(_target_chart(t, series, anchor, name_field, labels, lang))
     as_of = f"<p>{_e(w['as_of'])}: {_date(province.as_of)}</p>"
-    body = f"<h1>{_e(province.name)}</h1>\n{as_of}\n{_table(head, rows)}\n{_points_table(points, lang)}\n"
+    body = f"<h1>{_e(province.name)}</h1>\n{as_of}\n{_table(head, rows)}\n{_points_table(points, labels, lang)}\n"
     body += "\n".join(charts)
     nav_back = f'<a href="index.html">{_e(w["back"])}</a>'
     return _page(f"{province.name} — {w['title']}", body, lang, f"province-{province.code}.html", nav_back)
 
 
-def _points_table(points: list[tuple], lang: str) -> str:
-    """The latest 766 points per group (item_766) and indicator, with the period and the unit they are of."""
+def _points_table(points: list[tuple], labels: Labels, lang: str) -> str:
+    """The latest 766 points per group (item_766) and indicator, with the period and the unit they are of, and
+    how their scoring was established (official, secondary source, project assumption)."""
     w = WORDS[lang]
     heading = f'<h2 id="points-766">{_e(w["points_766"])}</h2>'
     if not points:
         return f"{heading}\n<p>{_e(w['no_points'])}</p>"
-    head = [w["group_766"], w["indicator"], w["points"], w["period"], w["territory"]]
+    head = [w["group_766"], w["indicator"], w["points"], w["period"], w["territory"], w["scoring_basis"]]
     rows = [
         f"<tr><td>{_e(group or '')}</td><td>{_e((name_vi if lang == 'vi' else name_en) or code)}</td>"
-        f"{_number_cell(value, lang)}<td>{_date(start)} – {_date(end)}</td><td>{_e(territory or '')}</td></tr>"
-        for group, code, name_vi, name_en, start, end, value, territory in points
+        f"{_number_cell(value, lang)}<td>{_date(start)} – {_date(end)}</td><td>{_e(territory or '')}</td>"
+        f"<td>{_e(label(labels, 'scoring_basis', basis, lang))}</td></tr>"
+        for group, code, name_vi, name_en, start, end, value, territory, basis in points
     ]
     return f"{heading}\n{_table(head, rows)}"
 

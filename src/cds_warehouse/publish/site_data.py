@@ -68,7 +68,7 @@ def points_766(conn: psycopg.Connection) -> dict[str, list[tuple]]:
         latest as (
             select distinct on (t.province_code, o.indicator_code)
                 t.province_code, i.item_766, o.indicator_code, o.indicator_name_vi, o.indicator_name_en,
-                o.period_start, o.period_end, o.value, o.province_name
+                o.period_start, o.period_end, o.value, o.province_name, o.scoring_basis_766
             from territory t
             join marts.mart_indicator_timeseries o on o.province_unit_key = t.unit_key
             join marts.dim_indicator i on i.indicator_code = o.indicator_code
