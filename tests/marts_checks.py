@@ -70,7 +70,8 @@ def assert_every_contract_relation_and_column_has_a_comment(conn: psycopg.Connec
 def assert_every_coded_value_has_a_label(conn: psycopg.Connection) -> None:
     columns = coded_columns(conn)
     assert {("mart_target_attainment", "status", "status"), ("dim_admin_unit", "level", "admin_level")} <= set(columns)
-    assert unlabelled_codes(conn) == []
+    missing = unlabelled_codes(conn)
+    assert missing == [], missing
     statuses = {s for (s,) in conn.execute("select distinct status from marts.mart_target_attainment")}
     assert len(statuses) >= 3  # the check above ran over several statuses
 
