@@ -4,8 +4,8 @@ Read from the marts as dbt built them: the indicator catalog, one resource per i
 catalog's pillars: chính quyền số, kinh tế số, …) of observations, the target attainment and the province
 scorecard. No dossier-level row: the marts hold none, and the computed figures of a single handling unit are
 left out too (a small commune's month can be one or two dossiers); the province figures they add up to are
-published. Field types come from the columns PostgreSQL returns, descriptions from dbt's manifest (the
-models' YAML), so the package says what the BI contract says.
+published. Field types come from the columns PostgreSQL returns, descriptions from the columns' comments
+(dbt writes the models' YAML descriptions there), so the package says what the BI contract says.
 
 The folder is replaced whole (publish/folders.py): a reader never meets half a package. File names are
 stable (``data/<resource>.csv`` and ``.json``), so a portal can link to them.
@@ -21,7 +21,6 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from cds_warehouse.dbt_build import dbt_project_dir
 from cds_warehouse.publish.folders import publish_root, replaced_whole
 
 DESCRIPTION = (
@@ -119,7 +118,7 @@ def publish_open_data(conn: psycopg.Connection, folder: Path | None = None) -> P
     folder = Path(folder or publish_root() / "open-data")
     with replaced_whole(folder) as staging:
         (staging / "data").mkdir()
-        descriptions = _column_descriptions()
+        descriptions = _column_descriptions(conn)
         listed = []
         conn.execute("set datestyle = 'ISO, YMD'")  # dates as the Table Schema reads them
         for resource in resources(conn):
@@ -195,14 +194,16 @@ def _write_json(conn: psycopg.Connection, resource: Resource, path: Path, column
     path.write_text(conn.execute(query).fetchone()[0], encoding="utf-8")
 
 
-def _column_descriptions() -> dict[str, dict[str, str]]:
-    """model name -> column -> description, from the manifest `dbt parse` writes (cosmos reads it too)."""
-    manifest_path = dbt_project_dir() / "target" / "manifest.json"
-    if not manifest_path.exists():
-        raise FileNotFoundError(f"{manifest_path} is missing: run `make dbt-parse` (or dbt parse) first")
-    nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"].values()
-    return {
-        node["name"]: {name: " ".join(c.get("description", "").split()) for name, c in node["columns"].items()}
-        for node in nodes
-        if node["resource_type"] == "model"
-    }
+def _column_descriptions(conn: psycopg.Connection) -> dict[str, dict[str, str]]:
+    """mart -> column -> description: the comments dbt writes on the marts' columns from the models' YAML
+    (persist_docs), read where the data are, so no dbt artifact has to sit beside the task that publishes."""
+    rows = conn.execute(
+        "select c.relname, a.attname, col_description(c.oid, a.attnum) from pg_class c"
+        " join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'marts'"
+        " join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped"
+        " where col_description(c.oid, a.attnum) is not null"
+    ).fetchall()
+    descriptions: dict[str, dict[str, str]] = {}
+    for model, column, description in rows:
+        descriptions.setdefault(model, {})[column] = " ".join(description.split())
+    return descriptions
