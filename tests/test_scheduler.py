@@ -285,6 +285,9 @@ def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, portal, dat
     docs = [r for r in api.runs(DOCS) if r["run_type"] == "asset_triggered"]
     assert docs, "warehouse_docs was not triggered by the marts Asset"
     assert api.wait(DOCS, docs[-1]["dag_run_id"]) == "success"
+    # ...and published the scorecard site and the open-data package from them (CDS_STATE_DIR/publish)
+    published = landing.parent / "publish"
+    assert (published / "site" / "index.html").is_file() and (published / "open-data" / "datapackage.json").is_file()
     assert mail.messages == []  # nothing failed, nothing mailed
 
 
