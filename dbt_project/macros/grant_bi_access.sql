@@ -6,13 +6,15 @@
     not create roles.
 -#}
 {#- One block, one transaction, under an advisory lock: dbt tasks that run at once (one per model under
-    Airflow) would otherwise update the same catalog rows together ("tuple concurrently updated"). -#}
+    Airflow) would otherwise update the same catalog rows together ("tuple concurrently updated"). The
+    lock is exclusive here and shared in every build or drop of a marts relation (wait_for_bi_grants): a
+    grant on all the schema's tables fails the same way when a table is renamed or dropped under it. -#}
 {% macro grant_bi_access() %}
     {% set role = var('bi_role', 'bi_reader') %}
     {% if execute %}
         do $$
         begin
-            perform pg_advisory_xact_lock(hashtext('cds_warehouse.roles_and_grants'));
+            perform pg_advisory_xact_lock({{ bi_grants_lock_key() }});
             begin  -- roles belong to the server: another database may create it at the same moment
                 if not exists (select from pg_roles where rolname = '{{ role }}') then
                     create role {{ role }} nologin;
@@ -61,3 +63,13 @@
     end
     $$
 {% endmacro %}
+
+{#- Pre-hook of every marts model (dbt_project.yml) and part of every drop (drop_relation.sql): the grants
+    of grant_bi_access() wait for the builds under way, and the builds (among themselves concurrent) for
+    the grants; held until the node's transaction ends. -#}
+{% macro wait_for_bi_grants() %}
+    select pg_advisory_xact_lock_shared({{ bi_grants_lock_key() }})
+{% endmacro %}
+
+{#- The same key as cds_warehouse.setup, which creates the role and the default privileges. -#}
+{% macro bi_grants_lock_key() %}hashtext('cds_warehouse.roles_and_grants'){% endmacro %}
