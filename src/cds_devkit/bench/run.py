@@ -33,6 +33,7 @@ from pathlib import Path
 import psycopg
 
 from cds_devkit.bench.record import record, write_report
+from cds_devkit.bench.scheduled_night import scheduled_night
 from cds_devkit.bench.stages import python, run_stage
 from cds_warehouse.dbt_build import run_results_path
 from cds_warehouse.settings import STATE_DIR, libpq_env, warehouse_dsn
@@ -57,6 +58,7 @@ GOALS = {
     "api_client_peak_rss_under_250_mb": lambda r, s: s["api_load"]["peak_rss_mb"] < 250,
     "dbt_full_build_under_20_min": lambda r, s: s["dbt_full"]["seconds"] < 1200,
     "day_load_and_nightly_dbt_under_2_min": lambda r, s: s["day_load"]["seconds"] + s["dbt_nightly"]["seconds"] < 120,
+    "scheduled_night_under_2_min": lambda r, s: s["nightly_dag"]["seconds"] < 120,
 }
 
 
@@ -137,17 +139,17 @@ def _dbt_run_results() -> dict:
     }
 
 
-def _day_of_changes(path: Path, rows: int, seed: int) -> Path:
-    """New dossiers of the last day of the period, with codes of their own."""
+def _day_of_changes(path: Path, rows: int, seed: int, prefix: str) -> Path:
+    """New dossiers of the last day of the period, with codes of their own (``prefix``)."""
     from cds_devkit.synthetic import generate_portal_export
 
     raw = path.with_suffix(".raw.csv")
-    generate_portal_export(raw, rows=rows, seed=seed + 1, start=date(2025, 6, 1), months=1)
+    generate_portal_export(raw, rows=rows, seed=seed, start=date(2025, 6, 1), months=1)
     with raw.open(encoding="utf-8-sig", newline="") as src, path.open("w", encoding="utf-8-sig", newline="") as dst:
         reader, writer = csv.reader(src), csv.writer(dst)
         writer.writerow(next(reader))
         for row in reader:
-            row[0] = "N1-" + row[0]
+            row[0] = prefix + row[0]
             writer.writerow(row)
     raw.unlink()
     return path
@@ -221,7 +223,8 @@ def measure(rows: int, seed: int, api_rows: int, work: Path) -> dict:
     )
     stages.append(run_stage("dbt_full", python("from cds_warehouse.dbt_build import full_build; full_build()"), env))
     stages[-1].update(_dbt_run_results())
-    day = _day_of_changes(work / "portal_export_day.csv", max(1, int(rows * DAY_SHARE)), seed)
+    day_rows = max(1, int(rows * DAY_SHARE))
+    day = _day_of_changes(work / "portal_export_day.csv", day_rows, seed + 1, "N1-")
     stages.append(
         run_stage("day_load", python(f"from cds_warehouse.load import load_file; load_file({str(day)!r})"), env)
     )
@@ -230,6 +233,8 @@ def measure(rows: int, seed: int, api_rows: int, work: Path) -> dict:
     stages.append(run_stage("dbt_nightly", python(NIGHTLY_BUILD), env))
     stages[-1].update(_dbt_run_results())
     stages.append(run_stage("dbt_noop", python(NOOP_BUILD), env))
+    night = _day_of_changes(work / "portal_export_night.csv", day_rows, seed + 2, "N2-")
+    stages.append(scheduled_night(dsn, work, night, env["CDS_PII_KEY"]))
     with psycopg.connect(dsn) as conn:
         database_gb = conn.execute("select pg_database_size(current_database()) / 2.0 ^ 30").fetchone()[0]
     return _result(rows, size_mb, stages, started, database_gb)
@@ -270,7 +275,8 @@ def _print_summary(result: dict) -> None:
     print(f"{'stage':<12} {'seconds':>9} {'rows/s':>11} {'peak RSS MB':>12}")
     for s in result["stages"]:
         rate = f"{s['rows_per_s']:,}" if s["rows_per_s"] else "-"
-        print(f"{s['stage']:<12} {s['seconds']:>9.2f} {rate:>11} {s['peak_rss_mb']:>12.1f}")
+        rss = f"{s['peak_rss_mb']:.1f}" if s["peak_rss_mb"] is not None else "-"
+        print(f"{s['stage']:<12} {s['seconds']:>9.2f} {rate:>11} {rss:>12}")
     print(f"file ingestion / \\copy rate: {result['file_load_vs_copy_limit']:.2f}")
     by_name = {s["stage"]: s for s in result["stages"]}
     for name in ("dbt_full", "dbt_nightly"):
