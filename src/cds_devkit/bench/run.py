@@ -236,7 +236,7 @@ def measure(rows: int, seed: int, api_rows: int, work: Path) -> dict:
     night = _day_of_changes(work / "portal_export_night.csv", day_rows, seed + 2, "N2-")
     stages.append(scheduled_night(dsn, work, night, env["CDS_PII_KEY"]))
     with psycopg.connect(dsn) as conn:
-        database_gb = conn.execute("select pg_database_size(current_database()) / 2.0 ^ 30").fetchone()[0]
+        database_gb = float(conn.execute("select pg_database_size(current_database()) / 2.0 ^ 30").fetchone()[0])
     return _result(rows, size_mb, stages, started, database_gb)
 
 

@@ -1,17 +1,20 @@
 """The bench's last stage: one night of `portal_dossiers_nightly` as the scheduler runs it (Airflow started
-by scripts/airflow.sh, LocalExecutor, a run triggered through the REST API) on the bench's warehouse, with
-the night's file in the landing folder: its wall time from start to end, and each task's."""
+by scripts/airflow.sh, LocalExecutor, the DAG unpaused so that the scheduler makes the night's run) on the
+bench's warehouse, with the night's file in the landing folder: its wall time from start to end, and each
+task's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import shutil
+import time
 from pathlib import Path
 
 import psycopg
 
 from cds_devkit.airflow_rest import airflow_running
+from cds_devkit.bench.stages import HEARTBEAT_SECONDS
 
 PORTAL = "portal_dossiers_nightly"
 METADATA_DB = "cds_bench_airflow"
@@ -44,9 +47,10 @@ def scheduled_night(dsn: str, work: Path, night_file: Path, pii_key: str) -> dic
     )
     print("nightly_dag: starting Airflow (scripts/airflow.sh up)", flush=True)
     with airflow_running(env, home, PORTAL) as api:
-        run_id = api.trigger(PORTAL, None)
-        print(f"nightly_dag: {PORTAL} {run_id} triggered", flush=True)
-        outcome = api.wait(PORTAL, run_id, timeout=RUN_TIMEOUT)
+        api.unpause(PORTAL)  # the scheduler makes the night's run: the latest 02:00 (catchup is off)
+        run_id = api.wait_for_first_run(PORTAL)
+        print(f"nightly_dag: {PORTAL} {run_id} made by the scheduler", flush=True)
+        outcome = _wait_showing_tasks(api, run_id)
         run = api.run(PORTAL, run_id)
         tasks = api.tasks(PORTAL, run_id)
     seconds = (_time(run["end_date"]) - _time(run["start_date"])).total_seconds()
@@ -65,6 +69,20 @@ def scheduled_night(dsn: str, work: Path, night_file: Path, pii_key: str) -> dic
         "dbt_tasks_seconds_summed": round(sum(dbt), 1),
         "slowest_tasks": dict(sorted(durations.items(), key=lambda item: -item[1])[:12]),
     }
+
+
+def _wait_showing_tasks(api, run_id: str) -> str:
+    """The run's end state; every HEARTBEAT_SECONDS, how many of its tasks are done and which run."""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while (state := api.run(PORTAL, run_id)["state"]) not in ("success", "failed"):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{PORTAL} {run_id} still {state} after {RUN_TIMEOUT} s")
+        tasks = api.tasks(PORTAL, run_id).values()
+        done = sum(t["state"] in ("success", "skipped") for t in tasks)
+        running = sorted(t["task_id"] for t in tasks if t["state"] == "running")
+        print(f"  nightly_dag | {done} of {len(tasks)} tasks done; running: {', '.join(running) or '-'}", flush=True)
+        time.sleep(HEARTBEAT_SECONDS)
+    return state
 
 
 def _time(text: str) -> dt.datetime:
