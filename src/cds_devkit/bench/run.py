@@ -135,7 +135,7 @@ def _dbt_run_results() -> dict:
         "dbt_nodes": len(results["results"]),
         "dbt_nodes_seconds": round(results["elapsed_time"], 2),
         # which steps grow with N: the curve of each across runs (docs/scaling.md)
-        "slowest_nodes": {node["unique_id"].split(".")[-1]: round(node["execution_time"], 2) for node in slowest},
+        "slowest_nodes": {node["unique_id"].split(".")[2]: round(node["execution_time"], 2) for node in slowest},
     }
 
 
