@@ -17,7 +17,15 @@ from psycopg import sql
 
 from cds_warehouse.load.cleaning import clean_batch
 from cds_warehouse.load.errors import LoadError
-from cds_warehouse.load.stream import CleanedPiece, Scan, cleaned_in_order, pieces_between, record_chunks, scan_records
+from cds_warehouse.load.progress import Progress
+from cds_warehouse.load.stream import (
+    CleanedPiece,
+    Scan,
+    cleaned_in_order,
+    pieces_between,
+    record_chunks,
+    scan_records,
+)
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import Column, SourceSpec
 
@@ -32,17 +40,23 @@ class _MalformedRowsFound(Exception):
     pass
 
 
-def copy_file(conn, path: Path, spec: SourceSpec, columns: list[Column | None], load_id: int, file_name: str):
-    """COPY the file's valid rows and its rejects; returns (read, loaded, rejected)."""
+def copy_file(
+    conn, path: Path, spec: SourceSpec, columns: list[Column | None], load_id: int, file_name: str, progress: Progress
+):
+    """COPY the file's valid rows and its rejects; returns (read, loaded, rejected). The pass counts the rows
+    and bytes it has read in ``progress``."""
     try:
         with conn.transaction():  # savepoint: a second pass starts from a clean slate
-            return _copy_pass(conn, path, spec, columns, load_id, file_name, scan=None)
+            return _copy_pass(conn, path, spec, columns, load_id, file_name, None, progress)
     except _MalformedRowsFound:
+        progress.rows = progress.bytes = 0
+        progress.step = "numbering the records (rows with a wrong field count were found)"
         scan = scan_records(path, file_name, len(columns), CHUNK_BYTES)
-        return _copy_pass(conn, path, spec, columns, load_id, file_name, scan)
+        progress.step = "reading the file again"
+        return _copy_pass(conn, path, spec, columns, load_id, file_name, scan, progress)
 
 
-def _copy_pass(conn, path, spec, columns, load_id, file_name, scan: Scan | None):
+def _copy_pass(conn, path, spec, columns, load_id, file_name, scan: Scan | None, progress: Progress):
     """One streaming pass. Without a scan, row n of the stream is data row n of the file and the pieces
     are cut by record_chunks; a row with the wrong number of fields breaks that, so the pass stops and the
     caller scans the file. With the scan, its record ends cut the pieces and its numbers number the rows."""
@@ -56,7 +70,7 @@ def _copy_pass(conn, path, spec, columns, load_id, file_name, scan: Scan | None)
 
     pieces = record_chunks(path, CHUNK_BYTES) if scan is None else pieces_between(path, scan.bounds)
     try:
-        return _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed)
+        return _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed, progress)
     except pa.ArrowInvalid as exc:
         if malformed_seen and scan is None:
             raise _MalformedRowsFound from None
@@ -74,7 +88,7 @@ def _without_row_text(exc: Exception) -> str:
     return ", ".join(dict.fromkeys(kept)) or f"{type(exc).__name__}, details withheld as they may quote the row"
 
 
-def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed):
+def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed, progress: Progress):
     record_numbers = scan.record_numbers if scan is not None else None
     malformed = scan.malformed if scan is not None else ()
     key = pii_key()
@@ -127,6 +141,7 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
                 null_counts[name] += count
             if piece.copy_csv is not None:
                 copy.write(piece.copy_csv)
+            progress.rows, progress.bytes = rows_read + len(malformed), progress.bytes + piece.nbytes
     if record_numbers is not None and rows_read != len(record_numbers):
         raise LoadError(
             f"{file_name}: the CSV reads two ways (a quote inside an unquoted value?): {rows_read:,} well-formed"

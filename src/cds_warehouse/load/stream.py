@@ -48,6 +48,7 @@ class CleanedPiece:
     rows_loaded: int
     rejects: list[tuple[int, str, str]]
     null_counts: dict[str, int] = field(default_factory=dict)
+    nbytes: int = 0  # the piece's size in the file, for the progress of the load
 
 
 def cleaned_in_order(
@@ -85,7 +86,9 @@ def _parse_then_clean(piece, offset: Future, next_offset: Future, parse, clean) 
         next_offset.set_exception(exc)
         raise
     next_offset.set_result(first_row + table.num_rows)
-    return clean(table, first_row)
+    cleaned = clean(table, first_row)
+    cleaned.nbytes = len(piece)
+    return cleaned
 
 
 def record_chunks(path: Path, size: int) -> Iterator[memoryview]:
