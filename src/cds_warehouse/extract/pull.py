@@ -22,6 +22,7 @@ from cds_warehouse.load.cleaning import clean_batch
 from cds_warehouse.load.copying import as_copy_csv, copy_rejects, copy_statement
 from cds_warehouse.load.file import analyze_raw
 from cds_warehouse.load.progress import Progress
+from cds_warehouse.load.stream import use_lean_memory_pool
 from cds_warehouse.pii_key import checked_fingerprint
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import load_source
@@ -63,6 +64,7 @@ class Pull:
         # the watermark's key: the portal as configured, not what the server says it is
         self.portal = api.config.safe_url
         self.spec = load_source(CONTRACT)
+        use_lean_memory_pool()
         self.key = pii_key()
         self.present = {c.name for c in self.spec.landed_columns}
         self.url = api.config.safe_url

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
 
+import cds_warehouse.load.arrow_values as av
 from cds_warehouse.load.cleaning import clean_batch
 from cds_warehouse.load.errors import LoadError
 from cds_warehouse.load.progress import Progress
@@ -25,13 +26,17 @@ from cds_warehouse.load.stream import (
     pieces_between,
     record_chunks,
     scan_records,
+    use_lean_memory_pool,
 )
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import Column, SourceSpec
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 8 << 20  # the size of the pieces a pass streams
+# The size of the pieces a pass streams. Up to four are held at once (two being cleaned, one waiting,
+# one being sent), each with its parsed, cleaned and COPY forms: 2 MB keeps a load's peak RSS under
+# 150 MB; 8 MB took it to 300 MB, for 15% less CPU (each piece costs a fixed number of pyarrow calls).
+CHUNK_BYTES = 2 << 20
 LOGGED_REJECTS = 10
 MALFORMED = "*"  # column name recorded for rows whose field count is wrong
 
@@ -89,6 +94,7 @@ def _without_row_text(exc: Exception) -> str:
 
 
 def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malformed, progress: Progress):
+    use_lean_memory_pool()
     record_numbers = scan.record_numbers if scan is not None else None
     malformed = scan.malformed if scan is not None else ()
     key = pii_key()
@@ -198,7 +204,7 @@ def copy_statement(spec: SourceSpec, table: str | None = None) -> sql.Composed:
 
 def as_copy_csv(table: pa.Table, load_id: int) -> memoryview:
     """A cleaned table (from clean_batch) as COPY input, prefixed with its load id."""
-    out = table.add_column(0, "load_id", pa.array(np.full(table.num_rows, load_id)))
+    out = table.add_column(0, "load_id", av.int64s(np.full(table.num_rows, load_id)))
     buf = pa.BufferOutputStream()
     pacsv.write_csv(out, buf, pacsv.WriteOptions(include_header=False))
     return memoryview(buf.getvalue())
