@@ -63,7 +63,16 @@ def _normalized_text(values: pa.Array) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     text = pc.utf8_trim_whitespace(_nfc(values))
-    return pc.if_else(pc.equal(text, av.EMPTY_STRING), av.NULL_STRING, text)
+    return _blank_as_null(text)
+
+
+def _blank_as_null(text: pa.Array) -> pa.Array:
+    """Blank values as nulls by a new validity bitmap over the same offsets and bytes: if_else would copy
+    every value of the column."""
+    present = pc.fill_null(pc.not_equal(text, av.EMPTY_STRING), av.FALSE)
+    if text.offset or present.offset or text.type != pa.string():  # the bitmap must start where the values do
+        return pc.if_else(present, text, av.NULL_STRING)
+    return pa.Array.from_buffers(pa.string(), len(text), [present.buffers()[1], *text.buffers()[1:]])
 
 
 def _nfc(values: pa.Array) -> pa.Array:

@@ -19,6 +19,7 @@ import cds_warehouse.load.arrow_values as av
 from cds_warehouse.load.cleaning import clean_batch
 from cds_warehouse.load.errors import LoadError
 from cds_warehouse.load.progress import Progress
+from cds_warehouse.load.repeats import finder_for
 from cds_warehouse.load.stream import (
     CleanedPiece,
     Scan,
@@ -101,10 +102,8 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
     column_names = [c.name if c else f"_ignored_{i}" for i, c in enumerate(columns)]
     present = {c.name for c in columns if c and c.lands}
     counted_nulls = [c.name for c in spec.must_carry if c.lands and not c.required]
+    finder = finder_for(spec)
 
-    # The pieces are already parsed in parallel (_cleaned_in_order); pyarrow's own threads on top
-    # of them only contend for the same cores.
-    read_options = pacsv.ReadOptions(column_names=column_names, use_threads=False)
     parse_options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_malformed)
     convert_options = pacsv.ConvertOptions(
         include_columns=sorted(present),
@@ -113,12 +112,10 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
     )
 
     def parse(piece) -> pa.Table:
-        try:
-            return pacsv.read_csv(pa.py_buffer(piece), read_options, parse_options, convert_options)
-        except pa.ArrowInvalid as exc:
-            if "straddl" not in str(exc):
-                raise
-        # a cell larger than pyarrow's block (1 MB) "straddles" two blocks: this piece in one block
+        # The pieces are already parsed in parallel (cleaned_in_order); pyarrow's own threads on top of
+        # them only contend for the same cores. Each piece is one block: its columns come in one chunk,
+        # which clean_batch then takes without a copy, and a cell larger than pyarrow's default block
+        # (1 MB) cannot "straddle" two blocks.
         whole = pacsv.ReadOptions(column_names=column_names, use_threads=False, block_size=len(piece) + 1)
         return pacsv.read_csv(pa.py_buffer(piece), whole, parse_options, convert_options)
 
@@ -133,7 +130,10 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
         cleaned, rejects = clean_batch(table.combine_chunks().to_batches()[0], spec, present, key, row_numbers)
         block = as_copy_csv(cleaned, load_id) if cleaned.num_rows else None
         nulls = {name: cleaned.column(name).null_count for name in counted_nulls}
-        return CleanedPiece(block, n, cleaned.num_rows, rejects, nulls)
+        piece = CleanedPiece(block, n, cleaned.num_rows, rejects, nulls)
+        if finder is not None and cleaned.num_rows:
+            piece.key_hashes, piece.keys = finder.key_hashes(cleaned), cleaned.select(list(finder.key_columns))
+        return piece
 
     rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
     rows_read = rows_loaded = 0
@@ -147,6 +147,8 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
                 null_counts[name] += count
             if piece.copy_csv is not None:
                 copy.write(piece.copy_csv)
+            if finder is not None and piece.key_hashes is not None:
+                finder.add(piece.key_hashes, piece.keys)
             progress.rows, progress.bytes = rows_read + len(malformed), progress.bytes + piece.nbytes
     if record_numbers is not None and rows_read != len(record_numbers):
         raise LoadError(
@@ -161,7 +163,7 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
             "%s: %s more rejects in %s (load %s)", file_name, len(rejects) - LOGGED_REJECTS, spec.rejects_table, load_id
         )
     rows_read += len(malformed)
-    return _Copied(rows_read, rows_loaded, null_counts)
+    return _Copied(rows_read, rows_loaded, null_counts, finder.candidate_keys() if finder else None)
 
 
 @contextmanager
@@ -192,6 +194,7 @@ class _Copied:
     rows_read: int
     rows_loaded: int
     null_counts: dict[str, int]  # per column the file must carry (not every row requires), among loaded rows
+    repeat_candidates: pa.Table | None  # keys that may be in several rows; None: any may (repeats.py)
 
 
 def copy_statement(spec: SourceSpec, table: str | None = None) -> sql.Composed:
