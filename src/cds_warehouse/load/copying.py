@@ -128,12 +128,8 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
         else:
             row_numbers = record_numbers[first_row : first_row + n]
         cleaned, rejects = clean_batch(table.combine_chunks().to_batches()[0], spec, present, key, row_numbers)
-        block = as_copy_csv(cleaned, load_id) if cleaned.num_rows else None
         nulls = {name: cleaned.column(name).null_count for name in counted_nulls}
-        piece = CleanedPiece(block, n, cleaned.num_rows, rejects, nulls)
-        if finder is not None and cleaned.num_rows:
-            piece.key_hashes, piece.keys = finder.key_hashes(cleaned), cleaned.select(list(finder.key_columns))
-        return piece
+        return CleanedPiece(cleaned if cleaned.num_rows else None, n, cleaned.num_rows, rejects, nulls)
 
     rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
     rows_read = rows_loaded = 0
@@ -145,10 +141,13 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
             rejects.extend(piece.rejects)
             for name, count in piece.null_counts.items():
                 null_counts[name] += count
-            if piece.copy_csv is not None:
-                copy.write(piece.copy_csv)
-            if finder is not None and piece.key_hashes is not None:
-                finder.add(piece.key_hashes, piece.keys)
+            # The COPY text and the record keys' hashes are made here, not on the cleaning thread: this
+            # thread would otherwise only wait for it (the cleaning is the longest stage; pyarrow's CSV
+            # writer and numpy release the GIL).
+            if piece.good_rows is not None:
+                copy.write(as_copy_csv(piece.good_rows, load_id))
+                if finder is not None:
+                    finder.add(finder.key_hashes(piece.good_rows), piece.good_rows)
             progress.rows, progress.bytes = rows_read + len(malformed), progress.bytes + piece.nbytes
     if record_numbers is not None and rows_read != len(record_numbers):
         raise LoadError(

@@ -60,14 +60,12 @@ def read_header(path: Path, file_name: str) -> list[str]:
 
 @dataclass
 class CleanedPiece:
-    copy_csv: memoryview | None  # COPY input of the piece's good rows (None when it has none)
+    good_rows: pa.Table | None  # the piece's good rows, cleaned (None when it has none)
     rows_read: int
     rows_loaded: int
     rejects: list[tuple[int, str, str]]
     null_counts: dict[str, int] = field(default_factory=dict)
     nbytes: int = 0  # the piece's size in the file, for the progress of the load
-    key_hashes: np.ndarray | None = None  # of the good rows' record keys (repeats.py)
-    keys: pa.Table | None = None  # the good rows' record keys
 
 
 def cleaned_in_order(
