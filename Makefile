@@ -25,7 +25,7 @@ help:
 	@echo "make browser   unpack the headless Chromium of the site's browser test (npm @sparticuz/chromium)"
 	@echo "make db-up     start the project-local PostgreSQL (skipped when WAREHOUSE_DSN is set)"
 	@echo "make db-down   stop it"
-	@echo "make bench     benchmark: 1M dossiers through ingestion and dbt (BENCH_ARGS=--ten-million)"
+	@echo "make bench     benchmark: 1M dossiers through ingestion and dbt (BENCH_ARGS=\"--dossiers N\", --national, --record)"
 	@echo "make lint      ruff and sqlfluff"
 	@echo "make clean     remove the local cluster, the venv's state and build output"
 
@@ -88,7 +88,7 @@ test: db-up airflow-db dbt-parse browser
 test-fast: db-up airflow-db dbt-parse
 	$(BIN)/pytest -m "not slow"
 
-# Speed and memory, one run: `make bench` (1M dossiers), `make bench BENCH_ARGS=--ten-million`.
+# Speed and memory, one run: `make bench` (1M dossiers), `make bench BENCH_ARGS="--dossiers N --record"`, --national.
 bench: db-up dbt-parse
 	$(BIN)/cds bench $(BENCH_ARGS)
 
