@@ -137,16 +137,17 @@ def airflow(dsn, tmp_path_factory, mail, portal):
         CDS_ALERT_EMAILS="ops@example.vn",
         CDS_TASK_RETRIES="1",
         CDS_RETRY_DELAY_SECONDS="1",
+        CDS_PROGRESS_SECONDS="0.05",  # a 5,000-row load logs its progress too
         CDS_STATE_DIR=str(state),
         CDS_DBT_PROJECT_DIR=str(project),
         CDS_LANDING_DIR=str(state / "landing"),
     )
     with airflow_running(env, home, PORTAL, AGENCY, DOCS) as api:
-        yield api, warehouse, state / "landing"
+        yield api, warehouse, state / "landing", home / "logs"
 
 
 def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, portal, dataset, export, mail):
-    api, warehouse, landing = airflow
+    api, warehouse, landing, logs = airflow
     # The first night: unpaused, each DAG gets its latest scheduled run from the scheduler, on a warehouse
     # without a single table, with no file and nothing on the portal: a green night with nothing new.
     for dag_id in (AGENCY, PORTAL, DOCS):
@@ -168,6 +169,9 @@ def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, portal, dat
     (landing / "portal_dossiers" / export.name).write_bytes(export.read_bytes())
     before = api.trigger(PORTAL, NIGHT_BEFORE_DEADLINE)
     assert api.wait(PORTAL, before) == "success", api.tasks(PORTAL, before)
+    # the loader's progress lines, written by its progress thread, reach the task log
+    ingest_log = "".join(p.read_text() for p in logs.glob(f"dag_id={PORTAL}/run_id={before}/task_id=ingest/*.log"))
+    assert "rows read (" in ingest_log and " rows/s)" in ingest_log
     expected = _expected_rates(export)
     levels = {"province": "Tỉnh", "district": "Huyện", "commune": "Xã"}
     targets = {"province": 95.0, "district": 90.0, "commune": 85.0}
@@ -219,7 +223,7 @@ def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, portal, dat
 
 
 def test_a_task_failing_for_good_is_retried_then_mailed(airflow, mail):
-    api, warehouse, landing = airflow
+    api, warehouse, landing, logs = airflow
     with psycopg.connect(warehouse) as conn:
         built = conn.execute("select count(*) from marts.fct_dossier").fetchone()[0]
     # an export whose rows repeat one dossier: half of them are rejects, far over the gate's 5 %; the gate

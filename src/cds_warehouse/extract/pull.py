@@ -21,6 +21,8 @@ from cds_warehouse.extract.portal_api import Key, Page, PortalApi, page_to_batch
 from cds_warehouse.load.cleaning import clean_batch
 from cds_warehouse.load.copying import as_copy_csv, copy_rejects, copy_statement
 from cds_warehouse.load.file import analyze_raw
+from cds_warehouse.load.progress import Progress
+from cds_warehouse.load.stream import use_lean_memory_pool
 from cds_warehouse.pii_key import checked_fingerprint
 from cds_warehouse.settings import pii_key
 from cds_warehouse.sources import load_source
@@ -62,6 +64,7 @@ class Pull:
         # the watermark's key: the portal as configured, not what the server says it is
         self.portal = api.config.safe_url
         self.spec = load_source(CONTRACT)
+        use_lean_memory_pool()
         self.key = pii_key()
         self.present = {c.name for c in self.spec.landed_columns}
         self.url = api.config.safe_url
@@ -87,7 +90,8 @@ class Pull:
         if not self.conn.execute("select pg_try_advisory_lock(hashtext(%s))", (lock,)).fetchone()[0]:
             raise RuntimeError(f"another ingestion of portal {self.portal} ({self.source}) is running")
         try:
-            return self._pull(server_time.replace(microsecond=0), lag)
+            with Progress(log, self._progress_line) as self.progress:
+                return self._pull(server_time.replace(microsecond=0), lag)
         finally:
             if not self.conn.closed and not self.conn.broken:
                 self.conn.execute("select pg_advisory_unlock(hashtext(%s))", (lock,))
@@ -143,7 +147,6 @@ class Pull:
                 shown_time(end),
                 self.url,
             )
-        last_log = time.monotonic()
         try:
             for page in self.api.pages(start, end, self.cursor, number):
                 if self.load_id is None:
@@ -164,13 +167,7 @@ class Pull:
                     if unknown:
                         log.warning("%s: fields not in the contract are ignored: %s", self.portal, sorted(unknown))
                 self._load(page)
-                if time.monotonic() - last_log > 10 or not page.has_more:
-                    last_log = time.monotonic()
-                    log.info(
-                        "%s: load %s, page %s: %s rows so far in this run (batch: %s), cursor %s",
-                        self.portal, self.load_id, page.number, self.counts["rows_read"], self.rows_pulled,
-                        self.cursor,
-                    )  # fmt: skip
+                self.progress.rows, self.progress.pages = self.counts["rows_read"], self.counts["pages"]
                 total = page.total
             self._finish(end, total)
         except Exception as exc:
@@ -178,6 +175,13 @@ class Pull:
                 self._mark_failed(exc)
             raise
         return self._result(start, end, "loaded")
+
+    def _progress_line(self, p: Progress) -> str:
+        """What a pull has done so far: versions (rows) read, their rate and the pages; no value of a row."""
+        return (
+            f"{self.portal}: load {self.load_id or '(not opened yet)'}: {p.rows:,} versions read"
+            f" ({p.per_second(p.rows):,.0f} versions/s), {p.pages:,} pages in {p.seconds:.0f} s"
+        )
 
     def _window_start(self, state: dict) -> datetime | None:
         """Where the last finished window ended, minus the overlap: what the portal committed late within

@@ -10,6 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+import cds_warehouse.load.arrow_values as av
+
 _DATE_LIKE = re.compile(r"\d{1,2}/\d{1,2}/\d{1,4}(?: \d{1,2}:\d{1,2}(?::\d{1,2})?)?")
 
 
@@ -29,7 +31,7 @@ def keyed_hash(values: pa.Array, key: bytes) -> pa.Array:
     """Keyed BLAKE2b of the digits of an ID number or phone: joinable, not reversible without the key."""
     digits = pc.replace_substring_regex(values, r"\D", "")
     digits = pc.replace_substring_regex(digits, r"^84(\d{9})$", "0\\1")  # +84 912... == 0912...
-    digits = pc.if_else(pc.equal(digits, ""), pa.scalar(None, pa.string()), digits)
+    digits = pc.if_else(pc.equal(digits, av.EMPTY_STRING), av.NULL_STRING, digits)
     present = digits.drop_null()
     hashed = _blake2b_hex(present, key)
     if len(present) == len(digits):
@@ -42,7 +44,7 @@ def _blake2b_hex(values: pa.StringArray, key: bytes) -> pa.StringArray:
     digests hex-encoded in one go: the per-value Python work is one copy of the keyed state and
     one update."""
     if len(values) == 0:
-        return pa.array([], pa.string())
+        return av.strings([])
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + len(values) + 1]
     data = values.buffers()[2].to_pybytes()
     keyed = hashlib.blake2b(key=key[:64], digest_size=16)  # copying the keyed state skips re-absorbing the key
