@@ -72,8 +72,8 @@ def plot(runs: list[dict]) -> str:
         _panel(runs, "peak_rss_mb", "peak RSS (MB)", x_offset=PANEL_WIDTH),
     ]
     legend = "".join(
-        f'<rect x="{12 + i * 150}" y="{HEIGHT - 18}" width="10" height="10" fill="{colour}"/>'
-        f'<text x="{26 + i * 150}" y="{HEIGHT - 9}" font-size="11">{stage}</text>'
+        f'<rect x="{12 + i * 128}" y="{HEIGHT - 18}" width="10" height="10" fill="{colour}"/>'
+        f'<text x="{26 + i * 128}" y="{HEIGHT - 9}" font-size="11">{stage}</text>'
         for i, (stage, colour) in enumerate(PLOTTED.items())
     )
     return (
