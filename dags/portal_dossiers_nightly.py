@@ -11,8 +11,9 @@ cleared run, a backfill) evaluates the marts and the quality gates on that night
 `ingest` loads each new file of the landing folder, `ingest_api` pulls the portal API (skipped without a
 configured portal), `validate_raw` gates each new batch (Great Expectations), `portal_inputs` builds the
 seeds and reference models the portal models read (only when the dbt project changed), `dbt_build` the
-models downstream of the portal's raw tables (astronomer-cosmos, one task per model, dbt's profile mapped
-from the Airflow connection), `validate_marts` checks what BI tools read. Beside the marts,
+models downstream of the portal's raw tables (astronomer-cosmos, one task per model running it and its
+tests, a test comparing two models in the task of the later one; dbt's profile mapped from the Airflow
+connection), `validate_marts` checks what BI tools read. Beside the marts,
 `source_freshness` runs `dbt source freshness` once the batches are gated: a source whose newest published
 batch is older than its YAML's `freshness:` (warn after 2 days, error after 7) is logged as a warning
 naming the source and its age, and the task still succeeds (agencies report monthly or quarterly and the
@@ -65,7 +66,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, chain, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
-from cosmos.constants import LoadMode, TestBehavior
+from cosmos.constants import LoadMode, TestBehavior, TestIndirectSelection
 
 from cds_warehouse.dbt_build import DBT_MANIFEST, PORTAL_MODELS, dbt_executable
 from cds_warehouse.scheduling import (
@@ -141,15 +142,20 @@ def portal_dossiers_nightly():
             install_dbt_deps=False,
         ),
         profile_config=dbt_profile_config(),
-        execution_config=ExecutionConfig(dbt_executable_path=dbt_executable()),
+        execution_config=ExecutionConfig(
+            dbt_executable_path=dbt_executable(),
+            # a test comparing two models runs in the task of the later one, after both are built
+            # (dbt_build.tests_left_without_a_task checks that every test has such a task)
+            test_indirect_selection=TestIndirectSelection.BUILDABLE,
+        ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS,
             select=[PORTAL_MODELS],
             emit_datasets=False,
             # one task per model runs it and its tests (dbt build): half the tasks of run + test
             test_behavior=TestBehavior.BUILD,
-            # a relationships test between two models runs after both, not with the first one built
-            should_detach_multiple_parents_tests=True,
+            # no task of its own for a test of two models: each dbt task costs about 8 s of start-up
+            should_detach_multiple_parents_tests=False,
         ),
         # the run's evaluation date (set_up), not the day the task happens to run
         operator_args={"vars": {"as_of_date": "{{ ti.xcom_pull(task_ids='set_up') }}"}},

@@ -7,7 +7,12 @@ import shutil
 
 import pytest
 
-from cds_warehouse.dbt_build import build_portal_inputs, check_source_freshness, project_digest
+from cds_warehouse.dbt_build import (
+    build_portal_inputs,
+    check_source_freshness,
+    project_digest,
+    tests_left_without_a_task,
+)
 from cds_warehouse.settings import DBT_PROJECT_DIR
 
 
@@ -85,3 +90,27 @@ def test_source_freshness_names_stale_sources_and_fails_only_when_it_cannot_meas
     monkeypatch.setenv("CDS_DBT_PROJECT_DIR", str(project_copy))
     with pytest.raises(RuntimeError, match="could not measure the freshness of source.cds_warehouse.raw.portal"):
         check_source_freshness()
+
+
+def _manifest(models: dict[str, list[str]], tests: dict[str, list[str]]) -> dict:
+    node = lambda kind, parents: {"resource_type": kind, "depends_on": {"nodes": parents}}  # noqa: E731
+    return {
+        "nodes": {
+            **{f"model.p.{name}": node("model", [f"model.p.{p}" for p in ps]) for name, ps in models.items()},
+            **{f"test.p.{name}": node("test", [f"model.p.{p}" for p in ps]) for name, ps in tests.items()},
+        },
+        "sources": {},
+    }
+
+
+def test_a_test_of_two_models_needs_one_of_them_downstream_of_the_other():
+    # a -> b -> c, and d beside them
+    manifest = _manifest(
+        {"a": [], "b": ["a"], "c": ["b"], "d": []},
+        {"not_null_b": ["b"], "c_matches_a": ["c", "a"], "a_matches_d": ["a", "d"], "seed_only": ["a"]},
+    )
+    rendered = {"model.p.b", "model.p.c", "model.p.d"}  # a is built elsewhere (the portal's inputs)
+    # c's build runs c_matches_a (a is c's ancestor); no build of a or d runs a test comparing them
+    assert tests_left_without_a_task(manifest, rendered) == ["test.p.a_matches_d"]
+    # a test on models outside the rendered ones is not the DAG's to run
+    assert tests_left_without_a_task(manifest, {"model.p.b"}) == []

@@ -172,6 +172,10 @@ def test_nights_under_the_scheduler_from_an_empty_warehouse(airflow, portal, dat
     # the loader's progress lines, written by its progress thread, reach the task log
     ingest_log = "".join(p.read_text() for p in logs.glob(f"dag_id={PORTAL}/run_id={before}/task_id=ingest/*.log"))
     assert "rows read (" in ingest_log and " rows/s)" in ingest_log
+    # a test comparing two models runs in the task of the later one (indirect selection "buildable")
+    task = "task_id=dbt_build.fct_indicator_observation_model_build"
+    build_log = "".join(p.read_text() for p in logs.glob(f"dag_id={PORTAL}/run_id={before}/{task}/*.log"))
+    assert "PASS assert_points_766_follow_their_rates" in build_log
     expected = _expected_rates(export)
     levels = {"province": "Tỉnh", "district": "Huyện", "commune": "Xã"}
     targets = {"province": 95.0, "district": 90.0, "commune": 85.0}

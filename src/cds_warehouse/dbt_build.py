@@ -261,3 +261,27 @@ def generate_docs() -> Path:
     need the models built; the catalog, the lineage and each model's source SQL do not."""
     run_dbt("docs", ["generate", "--no-compile"], artifacts="docs")
     return run_results_path("docs").parent / "index.html"
+
+
+def tests_left_without_a_task(manifest: dict, model_ids: set[str]) -> list[str]:
+    """The tests on these models that none of their `dbt build --select <model> --indirect-selection
+    buildable` runs would run: buildable runs a test with a model only when each of the test's other
+    parents is that model's ancestor, so it runs after every table it compares. The nightly DAG runs one such
+    build per model; a test listed here would silently never run there."""
+    nodes = {**manifest["nodes"], **manifest["sources"]}
+    parents = {key: set(node.get("depends_on", {}).get("nodes", [])) for key, node in nodes.items()}
+    ancestors: dict[str, set[str]] = {}
+
+    def ancestors_of(key: str) -> set[str]:
+        if key not in ancestors:
+            ancestors[key] = set()  # a cycle is dbt's error, not a loop here
+            ancestors[key] = set().union(*({p} | ancestors_of(p) for p in parents.get(key, ())))
+        return ancestors[key]
+
+    return sorted(
+        key
+        for key, node in manifest["nodes"].items()
+        if node["resource_type"] == "test"
+        and parents[key] & model_ids
+        and not any(parents[key] - {model} <= ancestors_of(model) for model in parents[key] & model_ids)
+    )
