@@ -145,7 +145,7 @@ def portal_dossiers_nightly():
         execution_config=ExecutionConfig(
             dbt_executable_path=dbt_executable(),
             # a test comparing two models runs in the task of the later one, after both are built
-            # (dbt_build.tests_left_without_a_task checks that every test has such a task)
+            # (dbt_build.dbt_tests_left_without_a_task checks that every test has such a task)
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
         render_config=RenderConfig(
@@ -154,7 +154,7 @@ def portal_dossiers_nightly():
             emit_datasets=False,
             # one task per model runs it and its tests (dbt build): half the tasks of run + test
             test_behavior=TestBehavior.BUILD,
-            # no task of its own for a test of two models: each dbt task costs about 8 s of start-up
+            # no task of its own for a test of two models: each dbt task is seconds of start-up
             should_detach_multiple_parents_tests=False,
         ),
         # the run's evaluation date (set_up), not the day the task happens to run

@@ -39,7 +39,7 @@ def test_dagbag_imports_without_errors():
 def test_every_test_of_the_portal_models_runs_in_the_task_of_a_model_it_reads():
     from airflow.dag_processing.dagbag import DagBag
 
-    from cds_warehouse.dbt_build import DBT_MANIFEST, tests_left_without_a_task
+    from cds_warehouse.dbt_build import DBT_MANIFEST, dbt_tests_left_without_a_task
 
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag(DAG_ID)
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt_build.")]
@@ -49,7 +49,7 @@ def test_every_test_of_the_portal_models_runs_in_the_task_of_a_model_it_reads():
     manifest = json.loads(DBT_MANIFEST.read_text(encoding="utf-8"))
     by_name = {n["name"]: key for key, n in manifest["nodes"].items() if n["resource_type"] == "model"}
     rendered = {by_name[t.task_id.removeprefix("dbt_build.").removesuffix("_model_build")] for t in dbt_tasks}
-    assert tests_left_without_a_task(manifest, rendered) == []
+    assert dbt_tests_left_without_a_task(manifest, rendered) == []
     # and there are such tests to place: the comparisons between two models or a model and a seed
     parents = {k: set(n["depends_on"]["nodes"]) for k, n in manifest["nodes"].items() if k.startswith("test.")}
     assert len([k for k, p in parents.items() if len(p) > 1 and p & rendered]) >= 10

@@ -11,7 +11,7 @@ from cds_warehouse.dbt_build import (
     build_portal_inputs,
     check_source_freshness,
     project_digest,
-    tests_left_without_a_task,
+    dbt_tests_left_without_a_task,
 )
 from cds_warehouse.settings import DBT_PROJECT_DIR
 
@@ -111,6 +111,6 @@ def test_a_test_of_two_models_needs_one_of_them_downstream_of_the_other():
     )
     rendered = {"model.p.b", "model.p.c", "model.p.d"}  # a is built elsewhere (the portal's inputs)
     # c's build runs c_matches_a (a is c's ancestor); no build of a or d runs a test comparing them
-    assert tests_left_without_a_task(manifest, rendered) == ["test.p.a_matches_d"]
+    assert dbt_tests_left_without_a_task(manifest, rendered) == ["test.p.a_matches_d"]
     # a test on models outside the rendered ones is not the DAG's to run
-    assert tests_left_without_a_task(manifest, {"model.p.b"}) == []
+    assert dbt_tests_left_without_a_task(manifest, {"model.p.b"}) == []

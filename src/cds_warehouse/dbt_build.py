@@ -263,7 +263,7 @@ def generate_docs() -> Path:
     return run_results_path("docs").parent / "index.html"
 
 
-def tests_left_without_a_task(manifest: dict, model_ids: set[str]) -> list[str]:
+def dbt_tests_left_without_a_task(manifest: dict, model_ids: set[str]) -> list[str]:
     """The tests on these models that none of their `dbt build --select <model> --indirect-selection
     buildable` runs would run: buildable runs a test with a model only when each of the test's other
     parents is that model's ancestor, so it runs after every table it compares. The nightly DAG runs one such
