@@ -10,8 +10,8 @@ import pytest
 from cds_warehouse.dbt_build import (
     build_portal_inputs,
     check_source_freshness,
-    project_digest,
     dbt_tests_left_without_a_task,
+    project_digest,
 )
 from cds_warehouse.settings import DBT_PROJECT_DIR
 
