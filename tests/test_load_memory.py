@@ -40,8 +40,8 @@ def test_a_load_with_rejects_and_repeats_imports_no_pandas(conn, tmp_path):
         (av.booleans(np.array([True, False] * 9)), pa.array([True, False] * 9)),
         (av.strings(["Hài lòng", None, ""]), pa.array(["Hài lòng", None, ""], pa.string())),
         (av.strings([]), pa.array([], pa.string())),
-        (av.values_of(["1", "2"], pa.int64()), pa.array([1, 2], pa.int64())),
-        (av.values_of(["Xã", "Tỉnh"], pa.string()), pa.array(["Xã", "Tỉnh"], pa.string())),
+        (av.values_of(("1", "2"), pa.int64()), pa.array([1, 2], pa.int64())),
+        (av.values_of(("Xã", "Tỉnh"), pa.string()), pa.array(["Xã", "Tỉnh"], pa.string())),
     ],
 )
 def test_arrays_built_from_buffers_equal_pyarrows_conversions(built, converted):

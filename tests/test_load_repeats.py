@@ -1,7 +1,9 @@
 """Repeated records found while the rows stream (load/repeats.py): the same rejects as grouping every row,
-whether the copies sit in one piece or in pieces far apart, and whether the filter's candidates run over."""
+whether the copies sit in one piece or in pieces far apart, and whether the candidates run over."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -53,24 +55,48 @@ def test_repeats_in_one_piece_or_far_apart_are_the_rejects_grouping_every_row_gi
 
 def test_when_the_candidates_run_over_every_row_is_grouped_with_the_same_result(conn, tmp_path, monkeypatch):
     monkeypatch.setattr(copy_module, "CHUNK_BYTES", 1 << 11)
-    monkeypatch.setattr(repeats_module, "FILTER_BITS", 64)  # a filter that is soon full: every key a candidate
-    monkeypatch.setattr(repeats_module, "MAX_CANDIDATES", 50)
+    monkeypatch.setattr(repeats_module, "MAX_CANDIDATES", 5)  # the file has 8 candidate rows
+    answers = []
+    found = RepeatFinder.candidate_rows
+    monkeypatch.setattr(RepeatFinder, "candidate_rows", lambda self: answers.append(found(self)) or answers[-1])
     result = load_file(_export_with_repeats(tmp_path))
 
+    assert answers == [None]  # every row grouped
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (801, 796, 5)
     assert _rejects(conn) == EXPECTED
 
 
-def test_the_filter_flags_every_key_met_before_and_few_others():
-    codes = [f"27-{i:07}" for i in range(20_000)]
-    finder = RepeatFinder(("province_code", "dossier_code"))
-    first = pa.table({"province_code": ["27"] * 10_000, "dossier_code": codes[:10_000]})
-    second = pa.table({"province_code": ["27"] * 10_001, "dossier_code": [*codes[10_000:], codes[5]]})
-    for table in (first, second):
-        finder.add(finder.key_hashes(table), table)
+def _piece(codes: list[str], first_row: int, province: str = "27") -> pa.Table:
+    rows = np.arange(first_row, first_row + len(codes), dtype=np.int64)
+    return pa.table({"province_code": [province] * len(codes), "dossier_code": codes, "source_row": rows})
 
-    candidates = finder.candidate_keys().column("dossier_code").to_pylist()
-    assert codes[5] in candidates and len(candidates) < 20  # the repeat, and false positives at most
-    same = finder.key_hashes(pa.table({"province_code": ["27", "40"], "dossier_code": [codes[5], codes[5]]}))
+
+def test_the_candidates_are_the_rows_of_each_repeated_key_and_the_files_go_with_the_finder():
+    codes = [f"27-{i:07}" for i in range(20_000)]
+    with RepeatFinder(("province_code", "dossier_code")) as finder:
+        folder = Path(finder._files[0].name).parent
+        finder.add(_piece(codes[:10_000], 1))
+        finder.add(_piece([*codes[10_000:], codes[5], codes[7]], 10_001))
+        finder.add(_piece([codes[7]], 20_003, province="40"))  # the same code in another province: not a repeat
+        candidates = finder.candidate_rows()
+        assert sorted(p.name for p in folder.iterdir())[:2] == ["000", "001"]
+
+    assert candidates.tolist() == [6, 8, 20_001, 20_002]  # codes[5] at rows 6 and 20,001; codes[7] at 8, 20,002
+    assert not folder.exists()
+
+
+def test_past_max_candidates_every_row_is_grouped(monkeypatch):
+    monkeypatch.setattr(repeats_module, "MAX_CANDIDATES", 3)
+    with RepeatFinder(("dossier_code",)) as finder:
+        finder.add(pa.table({"dossier_code": ["a", "b", "a", "b"], "source_row": [1, 2, 3, 4]}))
+        assert finder.candidate_rows() is None
+
+
+def test_the_key_hash_tells_keys_and_columns_apart():
+    finder = RepeatFinder(("province_code", "dossier_code"))
+    first = _piece([f"27-{i:07}" for i in range(10_000)], 1)
+    same = finder.key_hashes(pa.table({"province_code": ["27", "40"], "dossier_code": ["27-0000005"] * 2}))
     assert same[0] == finder.key_hashes(first.slice(5, 1))[0] and same[0] != same[1]
     assert np.unique(finder.key_hashes(first)).size == 10_000
+    buckets = np.bincount((finder.key_hashes(first) >> np.uint64(56)).astype(np.intp), minlength=256)
+    assert buckets.min() > 10_000 / 256 / 2  # the top bits spread the keys over the buckets

@@ -52,6 +52,8 @@ def clean_batch(
 
 def _leading_zeros_restored(text: pa.Array, digits: int) -> pa.Array:
     """Codes of `digits` digits that lost one or two leading zeros (a spreadsheet read them as numbers)."""
+    if not pc.any(pc.less(pc.utf8_length(text), av.number(digits, pa.int32()))).as_py():
+        return text  # none is short: the regular expression, as costly as a parse, is not needed
     short = pc.fill_null(pc.match_substring_regex(text, rf"^\d{{{max(digits - 2, 1)},{digits - 1}}}$"), av.FALSE)
     if not pc.any(short).as_py():
         return text
@@ -130,7 +132,7 @@ def _convert(text: pa.Array, col: Column, spec: SourceSpec):
             reason = f"{reason} or {outside}" if pc.any(pc.fill_null(invalid, av.FALSE)).as_py() else outside
             invalid = pc.or_(invalid, out_of_range)
     if col.accepted is not None:
-        accepted = av.values_of([a for a in col.accepted if a != ""], values.type)
+        accepted = av.values_of(tuple(a for a in col.accepted if a != ""), values.type)
         outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=accepted)))
         invalid = pc.or_(invalid, outside)
         reason = f"is not one of {[a for a in col.accepted if a != '']}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,21 +134,25 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
     rejects: list[tuple[int, str, str]] = [(n, MALFORMED, reason) for n, reason in malformed]
     rows_read = rows_loaded = 0
     null_counts = dict.fromkeys(counted_nulls, 0)
-    with conn.cursor() as cur, _neutral_copy(cur, copy_statement(spec)) as copy:
-        for piece in cleaned_in_order(pieces, parse, clean):
-            rows_read += piece.rows_read
-            rows_loaded += piece.rows_loaded
-            rejects.extend(piece.rejects)
-            for name, count in piece.null_counts.items():
-                null_counts[name] += count
-            # The COPY text and the record keys' hashes are made here, not on the cleaning thread: this
-            # thread would otherwise only wait for it (the cleaning is the longest stage; pyarrow's CSV
-            # writer and numpy release the GIL).
-            if piece.good_rows is not None:
-                copy.write(as_copy_csv(piece.good_rows, load_id))
-                if finder is not None:
-                    finder.add(finder.key_hashes(piece.good_rows), piece.good_rows)
-            progress.rows, progress.bytes = rows_read + len(malformed), progress.bytes + piece.nbytes
+    candidates = None  # without a finder: any row may repeat another
+    with finder or nullcontext(), conn.cursor() as cur:
+        with _neutral_copy(cur, copy_statement(spec)) as copy:
+            for piece in cleaned_in_order(pieces, parse, clean):
+                rows_read += piece.rows_read
+                rows_loaded += piece.rows_loaded
+                rejects.extend(piece.rejects)
+                for name, count in piece.null_counts.items():
+                    null_counts[name] += count
+                # The COPY text and the records' key hashes are made here, not on the cleaning thread: this
+                # thread would otherwise only wait for it (the cleaning is the longest stage; pyarrow's CSV
+                # writer and numpy release the GIL).
+                if piece.good_rows is not None:
+                    copy.write(as_copy_csv(piece.good_rows, load_id))
+                    if finder is not None:
+                        finder.add(piece.good_rows)
+                progress.rows, progress.bytes = rows_read + len(malformed), progress.bytes + piece.nbytes
+        if finder is not None:
+            candidates = finder.candidate_rows()
     if record_numbers is not None and rows_read != len(record_numbers):
         raise LoadError(
             f"{file_name}: the CSV reads two ways (a quote inside an unquoted value?): {rows_read:,} well-formed"
@@ -162,7 +166,7 @@ def _stream_rows(conn, spec, columns, load_id, file_name, pieces, scan, on_malfo
             "%s: %s more rejects in %s (load %s)", file_name, len(rejects) - LOGGED_REJECTS, spec.rejects_table, load_id
         )
     rows_read += len(malformed)
-    return _Copied(rows_read, rows_loaded, null_counts, finder.candidate_keys() if finder else None)
+    return _Copied(rows_read, rows_loaded, null_counts, candidates)
 
 
 @contextmanager
@@ -193,7 +197,7 @@ class _Copied:
     rows_read: int
     rows_loaded: int
     null_counts: dict[str, int]  # per column the file must carry (not every row requires), among loaded rows
-    repeat_candidates: pa.Table | None  # keys that may be in several rows; None: any may (repeats.py)
+    repeat_candidates: np.ndarray | None  # rows whose record may be in another row; None: any may (repeats.py)
 
 
 def copy_statement(spec: SourceSpec, table: str | None = None) -> sql.Composed:

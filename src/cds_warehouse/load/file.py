@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
+import numpy as np
 from psycopg import sql
 
 from cds_warehouse import dialects
@@ -204,28 +204,24 @@ def _refuse_if_cut_short(conn, path: Path, load_id: int, rows_read: int, file_na
         )
 
 
-def reject_repeats(conn, spec: SourceSpec, load_id: int, file_name: str, candidates: pa.Table | None = None) -> int:
+def reject_repeats(conn, spec: SourceSpec, load_id: int, file_name: str, candidates: np.ndarray | None = None) -> int:
     """Rows of the batch whose record (spec.unique_in_file) another row of the file holds too leave the raw
     table for the rejects, naming that row: identical rows keep the first; rows whose content differs are all
     rejected, as nothing tells which one is right. Set-based, inside the load's transaction; returns how many
-    rows left. With ``candidates`` (repeats.py: every key that may be in several rows), only rows holding
-    one of them are grouped; none means no repeats."""
-    if not spec.unique_in_file or (candidates is not None and candidates.num_rows == 0):
+    rows left. With ``candidates`` (repeats.py: the source rows whose record may be in another row, every
+    row of a repeated record among them), only those rows are grouped; none means no repeats."""
+    if not spec.unique_in_file or (candidates is not None and len(candidates) == 0):
         return 0
     key = sql.SQL(", ").join(sql.Identifier(k) for k in spec.unique_in_file)
     params = {"load_id": load_id, "file_name": file_name}
     among = sql.SQL("")
     if candidates is not None:
-        # Each key column among the candidates' values: a filter on each row, which PostgreSQL checks
-        # through a hash of the array. (A join to the candidates was planned as a nested loop, the batch's
-        # rows being unknown to the statistics yet: 13 s at 1M rows.) Rows it lets through that hold no
-        # candidate key only form groups of their own, so the grouping finds exactly the repeated keys.
-        arrays = [f"key_{i}" for i in range(len(spec.unique_in_file))]
-        among = sql.SQL("").join(
-            sql.SQL(" and {} = any({}::text[])").format(sql.Identifier(k), sql.Placeholder(a))
-            for k, a in zip(spec.unique_in_file, arrays, strict=True)
-        )
-        params.update({a: candidates.column(k).to_pylist() for a, k in zip(arrays, spec.unique_in_file, strict=True)})
+        # A filter on each row, which PostgreSQL checks through a hash of the array. (A join to the
+        # candidates was planned as a nested loop, the batch's rows being unknown to the statistics yet:
+        # 13 s at 1M rows.) A candidate whose record no other row holds forms a group of its own, so the
+        # grouping finds exactly the repeated records.
+        among = sql.SQL(" and source_row = any(%(candidates)s::int[])")
+        params["candidates"] = candidates.tolist()
     content = sql.SQL(", ").join(sql.Identifier(c.name) for c in spec.landed_columns)
     statement = sql.SQL("""
         with repeated_keys as (

@@ -1,15 +1,21 @@
-"""Which records of a file may appear in more than one row, found while the rows stream, in fixed memory.
+"""Which rows of a file may hold a record another row holds too, found while the rows stream, in memory that
+does not grow with the file.
 
-Finding repeated records in SQL groups every key of the batch (reject_repeats): 3 s of a 10 s load at
-1M rows, most of it hashing a million keys that each appear once. Here each row's key is hashed on the
-cleaning threads (vectorised) and checked against a Bloom filter of the keys met so far: a filter never
-misses a key met before, so a record in two rows is always among the candidates, and a few keys met once
-are too (false positives). reject_repeats then groups only the rows holding a candidate key, which gives
-exactly what grouping every row gives. When the candidates outgrow their bound (a file of tens of millions
-of rows fills the filter), the finder gives up and reject_repeats groups every row, as before.
+Finding repeated records in SQL groups every key of the batch (reject_repeats): 3 s of a 10 s load at 1M
+rows and 85 s at 30M, most of it for keys that each appear once. Here each row's key is hashed (64 bits,
+vectorised) as its piece is sent, and the hash goes with the row's number to one of BUCKETS temporary
+files, chosen by the hash's top bits. When every row is sent, the files are read one at a time: the rows
+whose hash is met more than once are the candidates. They are every row of each repeated record, and
+almost never another (two keys sharing 64 bits: about one chance in 40,000 over 30M keys), so
+reject_repeats groups only them and finds exactly what grouping every row finds; with no candidate, no
+query runs. A file with more than MAX_CANDIDATES such rows is grouped whole, as the query's list would be
+larger than the batch's scan is slow.
 """
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -17,16 +23,17 @@ import pyarrow as pa
 import cds_warehouse.load.arrow_values as av
 from cds_warehouse.sources import SourceSpec
 
-FILTER_BITS = 1 << 25  # 4 MB: 0.07% false positives at 1M rows, 1.5% at 3M; past 5M or so, every row is grouped
-MAX_CANDIDATES = 200_000  # keys kept for the query (some 6 MB); past them every row is grouped
-_PROBES = 3
+BUCKETS = 256  # one bucket of a 150M-row file is 9 MB to read back; 256 files open during a load
+MAX_CANDIDATES = 200_000  # rows in the query's list (1.6 MB); past them every row is grouped
+_ENTRY = np.dtype([("hash", "<u8"), ("row", "<i8")])
+_BUCKET_SHIFT = np.uint64(64 - 8)  # the top 8 bits of a hash choose its bucket (BUCKETS = 2 ** 8)
 _MULTIPLIER = np.uint64(0x100000001B3)  # FNV's prime: the polynomial hash of a key's bytes
 _COLUMN_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def finder_for(spec: SourceSpec) -> RepeatFinder | None:
     """A finder when the source's record key is text that every loaded row holds (a required column):
-    candidates are then exactly matched by the query. Otherwise None: every row is grouped."""
+    the hashes then see every key. Otherwise None: every row is grouped."""
     if not spec.unique_in_file:
         return None
     columns = {c.name: c for c in spec.landed_columns}
@@ -36,49 +43,63 @@ def finder_for(spec: SourceSpec) -> RepeatFinder | None:
 
 
 class RepeatFinder:
+    """Used as a context manager: its temporary files (hashes and row numbers, no value of a row) are
+    removed on leaving it, whether the load succeeded or not."""
+
     def __init__(self, key_columns: tuple[str, ...]):
         self.key_columns = key_columns
-        self.bits = np.zeros(FILTER_BITS // 8, dtype=np.uint8)
-        self.candidates: list[pa.Table] = []
-        self.count = 0
-        self.overflowed = False
+        self._folder: tempfile.TemporaryDirectory | None = None
+        self._files: list = []
+
+    def __enter__(self) -> RepeatFinder:
+        self._folder = tempfile.TemporaryDirectory(prefix="cds-repeats-")
+        self._files = [(Path(self._folder.name) / f"{b:03}").open("wb") for b in range(BUCKETS)]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for fh in self._files:
+            fh.close()
+        if self._folder is not None:
+            self._folder.cleanup()
 
     def key_hashes(self, table: pa.Table) -> np.ndarray:
-        """64-bit hashes of the rows' keys (any thread: reads nothing of the finder's state)."""
+        """64-bit hashes of the rows' keys."""
         combined = np.zeros(table.num_rows, dtype=np.uint64)
         for name in self.key_columns:
             combined = combined * _COLUMN_MIX + _string_hashes(table.column(name))
         return _mixed(combined)
 
-    def add(self, hashes: np.ndarray, table: pa.Table) -> None:
-        """The rows of one piece, in any order of pieces but one piece at a time (one thread)."""
-        if self.overflowed or not len(hashes):
+    def add(self, table: pa.Table) -> None:
+        """The rows of one piece (with their source_row), in any order of pieces, one piece at a time."""
+        if not table.num_rows:
             return
-        positions = _positions(hashes)
-        seen = np.ones(len(hashes), dtype=bool)
-        for probe in positions:
-            seen &= ((self.bits[probe >> 3] >> (probe & 7).astype(np.uint8)) & 1).astype(bool)
-        # a key twice in this piece: its bits are not set yet when the second is checked
-        _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
-        if (counts > 1).any():
-            twice = np.isin(hashes, hashes[first[counts > 1]])
-            seen |= twice
-        for probe in positions:
-            np.bitwise_or.at(self.bits, probe >> 3, (1 << (probe & 7)).astype(np.uint8))
-        if seen.any():
-            self.count += int(seen.sum())
-            if self.count > MAX_CANDIDATES:
-                self.overflowed, self.candidates = True, []
-                return
-            self.candidates.append(table.select(list(self.key_columns)).filter(av.booleans(seen)))
+        entries = np.empty(table.num_rows, dtype=_ENTRY)
+        entries["hash"] = self.key_hashes(table)
+        entries["row"] = av.int64_values(table.column("source_row"))
+        buckets = (entries["hash"] >> _BUCKET_SHIFT).astype(np.intp)
+        entries = entries[np.argsort(buckets, kind="stable")]
+        counts = np.bincount(buckets, minlength=BUCKETS)
+        ends = np.cumsum(counts)
+        for bucket in np.flatnonzero(counts):
+            self._files[bucket].write(entries[ends[bucket] - counts[bucket] : ends[bucket]].tobytes())
 
-    def candidate_keys(self) -> pa.Table | None:
-        """The keys that may be in several rows, or None when there were too many to say."""
-        if self.overflowed:
-            return None
-        if not self.candidates:
-            return pa.table({k: pa.nulls(0, pa.string()) for k in self.key_columns})
-        return pa.concat_tables(self.candidates)
+    def candidate_rows(self) -> np.ndarray | None:
+        """The source rows whose key may be in another row too (sorted), or None when there are more than
+        MAX_CANDIDATES."""
+        found: list[np.ndarray] = []
+        count = 0
+        for fh in self._files:
+            fh.close()
+            entries = np.fromfile(fh.name, dtype=_ENTRY)
+            hashes, counts = np.unique(entries["hash"], return_counts=True)
+            repeated = hashes[counts > 1]
+            if len(repeated):
+                rows = entries["row"][np.isin(entries["hash"], repeated)]
+                count += len(rows)
+                if count > MAX_CANDIDATES:
+                    return None
+                found.append(rows)
+        return np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
 
 
 def _string_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -100,14 +121,9 @@ def _string_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def _mixed(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: every input bit moves every output bit, so the filter's probes spread."""
+    """splitmix64's finaliser: every input bit moves every output bit, so the top bits choose buckets evenly."""
     x = x ^ (x >> np.uint64(30))
     x = x * np.uint64(0xBF58476D1CE4E5B9)
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
-
-
-def _positions(hashes: np.ndarray) -> list[np.ndarray]:
-    low, high = hashes & np.uint64(0xFFFFFFFF), (hashes >> np.uint64(32)) | np.uint64(1)
-    return [((low + np.uint64(i) * high) % np.uint64(FILTER_BITS)).astype(np.int64) for i in range(_PROBES)]
