@@ -1,6 +1,6 @@
 """`make bench` (`cds bench`): how fast and how lean the portal pipeline is, measured in one run.
 
-Stages, each in its own process so its peak RSS is its own (os.wait4), each shown as it runs:
+Stages, each in its own process so its peak RSS is its own (stages.py), each shown as it runs:
   generate    the synthetic export of N dossiers (not part of the pipeline; for reference)
   psql_copy   `psql \\copy` of the same file into an all-text table: the physical limit here
   file_load   the project's file ingestion (parse, type, hash personal data, COPY, audit)
