@@ -46,7 +46,7 @@ def strings(values: list[str | None]) -> pa.Array:
 
 
 # The constants below are made once per value: each is a few pyarrow calls, which the cleaning of every
-# piece of a load would otherwise repeat (some 12,000 casts per million rows).
+# piece of a load would otherwise repeat (some 8,000 casts per million rows).
 @lru_cache(maxsize=256)
 def values_of(values: tuple, type_: pa.DataType) -> pa.Array:
     """A short list of values (a column's accepted values) as an array of the column's type."""

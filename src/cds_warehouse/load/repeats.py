@@ -8,8 +8,8 @@ files, chosen by the hash's top bits. When every row is sent, the files are read
 whose hash is met more than once are the candidates. They are every row of each repeated record, and
 almost never another (two keys sharing 64 bits: about one chance in 40,000 over 30M keys), so
 reject_repeats groups only them and finds exactly what grouping every row finds; with no candidate, no
-query runs. A file with more than MAX_CANDIDATES such rows is grouped whole, as the query's list would be
-larger than the batch's scan is slow.
+query runs. A file with more than MAX_CANDIDATES such rows (one that repeats much of itself) is grouped
+whole.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ import pyarrow as pa
 import cds_warehouse.load.arrow_values as av
 from cds_warehouse.sources import SourceSpec
 
-BUCKETS = 256  # one bucket of a 150M-row file is 9 MB to read back; 256 files open during a load
+_BUCKET_BITS = 8  # the top bits of a hash choose its bucket
+BUCKETS = 1 << _BUCKET_BITS  # one bucket of a 150M-row file is 9 MB to read back; 256 files open in a load
 MAX_CANDIDATES = 200_000  # rows in the query's list (1.6 MB); past them every row is grouped
 _ENTRY = np.dtype([("hash", "<u8"), ("row", "<i8")])
-_BUCKET_SHIFT = np.uint64(64 - 8)  # the top 8 bits of a hash choose its bucket (BUCKETS = 2 ** 8)
+_BUCKET_SHIFT = np.uint64(64 - _BUCKET_BITS)
 _MULTIPLIER = np.uint64(0x100000001B3)  # FNV's prime: the polynomial hash of a key's bytes
 _COLUMN_MIX = np.uint64(0x9E3779B97F4A7C15)
 
