@@ -98,5 +98,6 @@ def test_the_key_hash_tells_keys_and_columns_apart():
     same = finder.key_hashes(pa.table({"province_code": ["27", "40"], "dossier_code": ["27-0000005"] * 2}))
     assert same[0] == finder.key_hashes(first.slice(5, 1))[0] and same[0] != same[1]
     assert np.unique(finder.key_hashes(first)).size == 10_000
-    buckets = np.bincount((finder.key_hashes(first) >> np.uint64(56)).astype(np.intp), minlength=256)
-    assert buckets.min() > 10_000 / 256 / 2  # the top bits spread the keys over the buckets
+    top_bits = (finder.key_hashes(first) >> repeats_module._BUCKET_SHIFT).astype(np.intp)
+    buckets = np.bincount(top_bits, minlength=repeats_module.BUCKETS)
+    assert buckets.min() > 10_000 / repeats_module.BUCKETS / 2  # the top bits spread the keys over the buckets
